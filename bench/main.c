@@ -1,0 +1,56 @@
+/* tritune: the command-line harness.  See README.md and `tritune --help`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: tritune <command> [options]   (every command takes --help and --json)\n\n"
+            "commands:\n"
+            "  info              CPU, ISA features, cores, caches, counters/energy availability\n"
+            "  list              kernel variants and whether each can run on this CPU\n"
+            "  verify            check variants bit-exactly against their scalar references\n"
+            "  bench kernel      time variants x shapes x batch x threads (warm or streaming)\n"
+            "  bench bandwidth   read-only memory bandwidth probe (the roofline)\n"
+            "  bench decode      full-model prefill and generation on a dummy model\n\n"
+            "exit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 environment (CPU, memory, I/O)\n");
+}
+
+/* Linked in by bench/cmd_decode.c when present. */
+__attribute__((weak)) int cmd_bench_decode(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "tritune: error: 'bench decode' is not built into this binary\n");
+    return TT_EXIT_ENV;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return TT_EXIT_USAGE;
+    }
+    const char *c = argv[1];
+    if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
+        usage(stdout);
+        return TT_EXIT_OK;
+    }
+    if (!strcmp(c, "info")) return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(c, "list")) return cmd_list(argc - 1, argv + 1);
+    if (!strcmp(c, "verify")) return cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(c, "bench")) {
+        if (argc < 3) {
+            fprintf(stderr, "tritune bench: error: expected 'kernel', 'bandwidth' or 'decode'\n");
+            return TT_EXIT_USAGE;
+        }
+        const char *s = argv[2];
+        if (!strcmp(s, "kernel")) return cmd_bench_kernel(argc - 2, argv + 2);
+        if (!strcmp(s, "bandwidth")) return cmd_bench_bandwidth(argc - 2, argv + 2);
+        if (!strcmp(s, "decode")) return cmd_bench_decode(argc - 2, argv + 2);
+        fprintf(stderr, "tritune bench: error: unknown benchmark '%s' (kernel, bandwidth, decode)\n", s);
+        return TT_EXIT_USAGE;
+    }
+    fprintf(stderr, "tritune: error: unknown command '%s'\n", c);
+    usage(stderr);
+    return TT_EXIT_USAGE;
+}

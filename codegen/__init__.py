@@ -1,0 +1,1 @@
+"""tritune code generator: renders kernel variants from Jinja2 templates."""

@@ -1,0 +1,5 @@
+"""Kernel families. Each module exposes FAMILY (the weight format) and
+``variants(arch)`` returning the list of valid :class:`codegen.space.Variant`.
+Register a new family by adding its module name to FAMILIES."""
+
+FAMILIES = ["i2s"]

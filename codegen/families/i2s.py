@@ -1,0 +1,130 @@
+"""I2_S (2 bits/weight) GEMV and GEMM variants.
+
+Layouts
+  "i2s"     canonical (runtime/formats.h): 128-weight blocks -> 32 bytes.
+            Portable C and AVX2 read it as is (a 32-byte block is one ymm
+            whose four 2-bit planes line up with 32 consecutive activations).
+  "i2s256"  AVX-512 repack (runtime/repack.c): 256-weight groups -> 64 bytes,
+            one zmm whose four planes line up with 64 consecutive activations.
+
+Exactness (KERNELS.md s4).  Codes are 0, 1, 2 (3 never: rejected on load);
+activations are int8 in [-128, 127].
+  maddubs (AVX2, AVX-512 without VNNI): one vpmaddubsw lane is
+    c0*x0 + c1*x1 in [2*2*-128, 2*2*127] = [-512, 508], so int16 sums of at
+    most 64 such lanes cannot wrap (64*512 = 32768).  A kernel sums the 4
+    planes of `kunroll` blocks in int16 before widening: 4*kunroll <= 64.
+  dpbusd (AVX-512 VNNI), shift decode: codes in {0,1,2} accumulate straight
+    into int32; one lane grows by at most 4*2*128 = 1024 per block, so
+    int32 is exact for K < 2^31 / 1024 * 256 (max_k below is far smaller).
+  dpbusd, mask decode: the plane is masked in place (v & 0xC0 etc.), so the
+    unsigned operand is code * 4^s in {0, .., 128}; each plane has its own
+    accumulator and the sum is shifted back exactly at the end.  One lane
+    grows by at most 4*128*128 = 65536 per 256-weight group: exact while
+    K/256 * 65536 < 2^31, i.e. K <= 8,388,608 (max_k).
+"""
+
+from ..space import Variant, RestrictionError, grid, tiles_of
+
+FAMILY = "i2s"
+
+MADDUBS_LANE_MAX = 512          # |c0*x0 + c1*x1| <= 2*2*128
+INT16_LIMIT = 32768
+MASK_DECODE_MAX_K = 8388608     # see module docstring
+ZMM_ACC_BUDGET = 16             # accumulators we allow a kernel to keep live
+YMM_ACC_BUDGET = 8
+
+
+def restrict(isa, op, p):
+    """Return None if the parameter dict is valid for (isa, op), else why not."""
+    rows, ku = p.get("rows", 1), p.get("kunroll", 1)
+    if rows < 1 or ku < 1:
+        return "rows and kunroll must be >= 1"
+    if isa in ("avx2", "avx512"):
+        # int16 accumulation over one unrolled iteration: 4 planes * kunroll lanes
+        if 4 * ku * MADDUBS_LANE_MAX > INT16_LIMIT:
+            return f"int16 overflow: 4*kunroll*{MADDUBS_LANE_MAX} > {INT16_LIMIT}"
+    accs = p.get("accs", 1)
+    ntok = p.get("ntok", 1)
+    budget = YMM_ACC_BUDGET if isa == "avx2" else ZMM_ACC_BUDGET
+    if rows * accs * ntok > budget:
+        return f"register pressure: rows*accs*ntok = {rows * accs * ntok} > {budget}"
+    if p.get("decode", 0) == 1:
+        if isa != "avx512vnni":
+            return "mask decode needs vpdpbusd (avx512vnni)"
+        if accs != 4:
+            return "mask decode keeps one accumulator per plane (accs = 4)"
+    elif accs not in (1, 2):
+        return "shift decode uses 1 or 2 accumulators per row"
+    if p.get("prefetch", 0) % 64:
+        return "prefetch distance must be a multiple of the 64-byte cache line"
+    return None
+
+
+def _space(arch):
+    """(isa, op, params) candidates; restrict() filters them."""
+    out = []
+    # portable C: works everywhere, the generic fallback is r1u1 / r1t1
+    for p in grid(rows=[1, 4], kunroll=[1, 2]):
+        out.append(("c", "gemv", dict(p, accs=1, prefetch=0)))
+    for p in grid(rows=[1, 4], ntok=[1, 4]):
+        if p["rows"] == p["ntok"]:
+            out.append(("c", "gemm", dict(p, kunroll=1, accs=1, prefetch=0)))
+    if arch != "x86_64":
+        return out
+    for p in grid(rows=[1, 2, 4], kunroll=[1, 2], prefetch=[0, 2048]):
+        out.append(("avx2", "gemv", dict(p, accs=1)))
+    for p in grid(rows=[2, 4], ntok=[2, 4]):
+        out.append(("avx2", "gemm", dict(p, kunroll=1, accs=1, prefetch=0)))
+    for p in grid(rows=[2, 4], kunroll=[1, 2], prefetch=[0, 2048]):
+        out.append(("avx512", "gemv", dict(p, accs=1)))
+    for p in grid(rows=[2, 4], ntok=[4]):
+        out.append(("avx512", "gemm", dict(p, kunroll=1, accs=1, prefetch=0)))
+    # VNNI GEMV: the decode-bound path; prefetch distance matters ~1.8x when streaming
+    for p in grid(rows=[1, 2, 4, 8], kunroll=[1, 2], prefetch=[0, 1024, 2048, 4096]):
+        if p["rows"] == 1 and (p["kunroll"] != 1 or p["prefetch"] not in (0, 2048)):
+            continue
+        out.append(("avx512vnni", "gemv", dict(p, accs=1, decode=0)))
+    for p in grid(rows=[2, 4], kunroll=[1, 2], prefetch=[0, 1024, 2048, 4096]):
+        out.append(("avx512vnni", "gemv", dict(p, accs=4, decode=1)))
+    for p in grid(rows=[1, 2, 4], ntok=[1, 2, 4, 8]):
+        out.append(("avx512vnni", "gemm", dict(p, kunroll=1, accs=1, prefetch=0, decode=0)))
+    return out
+
+
+def prior(isa, op, p):
+    """Untuned preference among variants of one ISA: a guess, not a
+    measurement (KERNELS.md s5: 4 rows sharing activation loads, ~2 KiB
+    prefetch).  Tuning replaces it."""
+    score = 0
+    score += {1: 0, 2: 6, 4: 10, 8: 8}.get(p.get("rows", 1), 0)
+    score += 5 if p.get("prefetch", 0) == 2048 else 0
+    score += 2 if p.get("kunroll", 1) == 2 else 0
+    score += 3 if p.get("decode", 0) == 1 else 0
+    score += 4 if p.get("ntok", 1) == 4 else 0
+    return score
+
+
+def make(isa, op, p):
+    layout = "i2s256" if isa.startswith("avx512") else "i2s"
+    return Variant(
+        op=op, wfmt="i2s", afmt="i8", isa=isa,
+        template=f"i2s_{op}_{isa}.c.j2",
+        tiles=tiles_of(p),
+        layout=layout,
+        ref=f"tt_ref_i2s_{op}",
+        repack="tt_repack_i2s256" if layout == "i2s256" else None,
+        max_k=MASK_DECODE_MAX_K if p.get("decode", 0) == 1 else (1 << 30),
+        max_n=1 if op == "gemv" else 0,
+        row_align=p.get("rows", 1),
+        prio=prior(isa, op, p),
+    )
+
+
+def variants(arch):
+    out = []
+    for isa, op, p in _space(arch):
+        why = restrict(isa, op, p)
+        if why is not None:
+            continue
+        out.append(make(isa, op, dict(p)))
+    return out
