@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# CLI bad-input paths: each must give a clear message and the documented
+# non-zero exit code, never a crash.  Usage: test_cli.sh path/to/tritune
+set -u
+T=${1:?usage: test_cli.sh path/to/tritune}
+fails=0; passes=0
+# expect <exit-code> <stderr-substring> -- args...
+expect() {
+  local want=$1 msg=$2; shift 3
+  local out rc
+  out=$("$T" "$@" 2>&1 >/dev/null); rc=$?
+  if [ "$rc" != "$want" ] || ! grep -qF -- "$msg" <<<"$out"; then
+    echo "FAIL: tritune $* -> exit $rc (want $want), stderr: $out (want: $msg)"; fails=$((fails+1))
+  else passes=$((passes+1)); fi
+}
+expect 2 "unknown command"            -- frobnicate
+expect 2 "usage: tritune"             -- 
+expect 2 "unknown option '--bogus'"   -- list --bogus
+expect 2 "no variant matches"         -- verify --variant 'nothing_*'
+expect 2 "no variant matches"         -- bench kernel --variant does_not_exist
+expect 2 "--shape wants MxK"          -- bench kernel --shape 6912by2560
+expect 2 "--shape wants MxK"          -- bench kernel --shape 0x2560
+expect 2 "--threads wants"            -- bench kernel --threads two
+expect 2 "--threads wants"            -- bench kernel --threads 0
+expect 2 "--cache must be"            -- bench kernel --cache lukewarm
+expect 2 "unknown format"             -- bench kernel --format q4
+expect 2 "needs a value"              -- bench kernel --shape
+expect 2 "--op must be"               -- bench kernel --op gemx
+expect 2 "--min-time wants"           -- bench kernel --min-time -1
+expect 2 "expected 'kernel'"          -- bench
+expect 2 "unknown benchmark"          -- bench everything
+# a GEMV variant asked to take a batch: the message names the restriction
+V=$("$T" list --variant 'gemv_i2s_i8_c_r1u1*' | awk 'NR==2{print $1}')
+expect 2 "takes at most N = 1"        -- bench kernel --variant "$V" --batch 4 --shape 64x256
+# a variant whose CPU features are masked off: reported, never run
+V512=$("$T" list --variant 'gemv_i2s_i8_avx512vnni_*' | awk 'NR==2{print $1}')
+if [ -n "$V512" ]; then
+  out=$(TRITUNE_CPU_MASK=1 "$T" bench kernel --variant "$V512" --shape 64x256 --min-time 0.01 2>&1); rc=$?
+  if [ $rc != 3 ] || ! grep -q "lacks" <<<"$out"; then echo "FAIL: masked CPU: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
+  out=$(TRITUNE_CPU_MASK=1 "$T" verify --variant "$V512" 2>&1); rc=$?
+  if [ $rc != 0 ] || ! grep -q "skipped" <<<"$out"; then echo "FAIL: masked verify: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
+fi
+# help works and exits 0
+for c in "info" "list" "verify" "bench kernel" "bench bandwidth"; do
+  if ! $T $c --help >/dev/null 2>&1; then echo "FAIL: $c --help"; fails=$((fails+1)); else passes=$((passes+1)); fi
+done
+# JSON output: a context record first, then rows that parse
+out=$("$T" list --json | head -3)
+python3 - "$out" <<'PY' || fails=$((fails+1))
+import json, sys
+lines = sys.argv[1].splitlines()
+rows = [json.loads(l) for l in lines]
+assert rows[0]["kind"] == "context" and rows[0]["schema_version"] == 1, rows[0]
+assert rows[1]["kind"] == "variant", rows[1]
+PY
+echo "test_cli: $passes passed, $fails failed"
+[ $fails = 0 ]

@@ -1,0 +1,262 @@
+"""tritune tuning loop (run through ./tune.sh).
+
+verify -> measure every runnable variant (strategy) -> select the best per
+shape, batch and thread count -> write results/<machine-id>/:
+    tuned.json         best variant per key with its figures, the runner-up
+                       margin and the machine fingerprint (schema_version 1)
+    tuned.tsv          the same choices for the C runtime (tt_tuning_load)
+    kernel_runs.jsonl  every record the harness printed (context + rows)
+Files are written to a temporary name and renamed: never half-written.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import select as sel
+from . import strategies
+from .runner import HarnessError, Runner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Embedded default for --quick: BitNet-b1.58-2B-4T's four BitLinear shapes
+# (hidden 2560, FFN 6912, 20 heads / 5 KV heads of 128): q/o 2560x2560,
+# k/v 640x2560, gate/up 6912x2560, down 2560x6912.
+QUICK_SHAPES = [(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)]
+DEFAULT_MODEL = "bitnet-b1.58-2b-4t"
+
+
+def die(msg, code=2):
+    print(f"tune: error: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def model_shapes(name):
+    """(M, K) of every BitLinear of a model config (models/dummy/<name>.json)."""
+    p = Path(name)
+    if not p.suffix:
+        p = ROOT / "models" / "dummy" / f"{name}.json"
+    if not p.exists():
+        avail = sorted(x.stem for x in (ROOT / "models" / "dummy").glob("*.json"))
+        die(f"no model config {p} (available: {', '.join(avail) or 'none'})")
+    try:
+        c = json.loads(p.read_text())
+        h, f = int(c["hidden"]), int(c["ffn"])
+        heads = int(c["heads"])
+        kv = int(c.get("kv_heads", heads))
+        hd = int(c.get("head_dim", h // heads))
+    except (ValueError, KeyError, TypeError) as e:
+        die(f"model config {p} is malformed: {e}")
+    if min(h, f, heads, kv, hd) <= 0:
+        die(f"model config {p} has non-positive sizes")
+    shapes = [(heads * hd, h), (kv * hd, h), (h, heads * hd), (f, h), (h, f)]
+    out = []
+    for s in shapes:
+        if s not in out:
+            out.append(s)
+    return out, p.stem
+
+
+def atomic_write(path, text):
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def parse_list(s, what):
+    try:
+        v = [int(x) for x in s.split(",")]
+    except ValueError:
+        die(f"--{what} wants a comma-separated list of positive integers, got '{s}'")
+    if not v or min(v) <= 0:
+        die(f"--{what} wants positive integers, got '{s}'")
+    return v
+
+
+def fmt_table(entries):
+    lines = [f"{'op':4} {'shape':>10} {'N':>3} {'T':>2}  {'best variant':40} {'median us':>9} {'GB/s':>6} "
+             f"{'Gw/s':>6} {'%bw':>5}  {'runner-up margin':>16}"]
+    for e in entries:
+        b = e["best"]
+        shape = f"{e['M']}x{e['K']}"
+        if not b:
+            lines.append(f"{e['op']:4} {shape:>10} {e['N']:>3} {e['threads']:>2}  {e.get('error')}")
+            continue
+        margin = "-" if e.get("margin") is None else f"{100 * e['margin']:.1f}%" + \
+            ("" if e.get("margin_exceeds_spread") else " (within spread)")
+        lines.append(f"{e['op']:4} {shape:>10} {e['N']:>3} {e['threads']:>2}  {b['variant']:40} "
+                     f"{b['median_ns'] / 1e3:9.1f} {b['gbps']:6.2f} {b['gweights_per_s']:6.2f} "
+                     f"{100 * b['bw_fraction']:4.0f}%  {margin:>16}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="tune.sh", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="embedded default: BitNet-2B-4T shapes, batch 1, 1 thread and all cores (minutes)")
+    ap.add_argument("--model", default=None,
+                    help=f"model config name in models/dummy or a path (default {DEFAULT_MODEL}); ignored with --quick")
+    ap.add_argument("--format", default="i2s", help="weight format to tune (default i2s)")
+    ap.add_argument("--threads", default=None, help="thread counts (default: --quick 1,<cores>; else 1..<cores>)")
+    ap.add_argument("--batch", default="1", help="batch sizes N (default 1)")
+    ap.add_argument("--cache", default="streaming", choices=["streaming", "warm"],
+                    help="cache state the choice is made for (default streaming, as in decode)")
+    ap.add_argument("--min-time", type=float, default=None, help="seconds per measurement (default 0.05 quick, 0.2)")
+    ap.add_argument("--stream-mib", type=int, default=1024, help="rotated weight copies in MiB (default 1024)")
+    ap.add_argument("--strategy", default="brute_force", help="search strategy (default brute_force)")
+    ap.add_argument("--results", default=str(ROOT / "results"), help="results directory (default results/)")
+    ap.add_argument("--tritune", default=str(ROOT / "build" / "bin" / "tritune"), help="harness binary")
+    a = ap.parse_args(argv)
+
+    if not Path(a.tritune).exists():
+        die(f"harness {a.tritune} not found: run scripts/setup.sh", 3)
+    if a.min_time is not None and not (0 < a.min_time <= 600):
+        die("--min-time wants seconds in (0, 600]")
+    if a.stream_mib <= 0:
+        die("--stream-mib wants a positive size")
+    try:
+        strat = strategies.get(a.strategy)
+        sopts = strategies.check_options(strat, {})
+    except ValueError as e:
+        die(str(e))
+    min_time = a.min_time if a.min_time is not None else (0.05 if a.quick else 0.2)
+    runner = Runner(a.tritune, min_time=min_time, stream_mib=a.stream_mib, cache=a.cache)
+    t_start = time.time()
+    try:
+        ctx, info = runner.context()
+    except HarnessError as e:
+        die(str(e), 3)
+    cores = int(info["cores"])
+    if a.quick:
+        shapes, model = QUICK_SHAPES, "bitnet-b1.58-2b-4t (embedded quick set)"
+        threads = sorted({1, cores})
+    else:
+        shapes, model = model_shapes(a.model or DEFAULT_MODEL)
+        threads = list(range(1, cores + 1))
+    if a.threads:
+        threads = parse_list(a.threads, "threads")
+    batches = parse_list(a.batch, "batch")
+
+    # the results directory must be writable before we spend minutes measuring
+    out_dir = Path(a.results) / info["machine_id"]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out_dir, delete=True)
+        probe.close()
+    except OSError as e:
+        die(f"results directory {out_dir} is not writable: {e}", 3)
+
+    print(f"tune: {info['cpu']} ({info['machine_id']}), {cores} core(s), features: {info['features']}", file=sys.stderr)
+    print(f"tune: model {model}; shapes {', '.join(f'{m}x{k}' for m, k in shapes)}; batch {batches}; "
+          f"threads {threads}; cache {a.cache}; min-time {min_time}s", file=sys.stderr)
+
+    # 1. verify every runnable variant of the format before anything is timed
+    try:
+        vrows = runner.verify(f"*_{a.format}_*")
+    except HarnessError as e:
+        die(str(e), 3)
+    npass = sum(r["status"] == "pass" for r in vrows)
+    nfail = [r for r in vrows if r["status"] == "FAIL"]
+    nskip = sum(r["status"] == "skipped" for r in vrows)
+    print(f"tune: verify: {npass} passed, {len(nfail)} failed, {nskip} skipped (CPU lacks features)", file=sys.stderr)
+    for r in nfail:
+        print(f"tune:   FAILED {r['variant']}: {r.get('first_failure')} (it cannot be chosen)", file=sys.stderr)
+    if npass == 0:
+        die(f"no {a.format} variant passed verification on this CPU", 1)
+
+    # 2. measure
+    runnable = [v for v in runner.variants(a.format) if v["runnable"]]
+    per_point = {op: sum(v["op"] == op for v in runnable) for op in ("gemv", "gemm")}
+    total = sum(per_point["gemv" if n == 1 else "gemm"] for n in batches) * len(shapes) * len(threads)
+    done = [0]
+    best = {}
+    tty = sys.stderr.isatty()
+
+    def on_row(r):
+        if r.get("kind") != "kernel":
+            return
+        done[0] += 1
+        k = sel.key_of(r)
+        if sel.eligible(r) and (k not in best or r["gbps"] > best[k]):
+            best[k] = r["gbps"]
+        el = time.time() - t_start
+        msg = (f"[{done[0]}/{total}] {r['M']}x{r['K']} N={r['N']} T={r['threads']} {r['variant']}: "
+               + (f"{r['gbps']:.2f} GB/s ({100 * r['bw_fraction']:.0f}% bw), best {best.get(k, 0):.2f}"
+                  if r.get("status") == "ok" else r.get("status")) + f"  [{el:.0f}s]")
+        if tty:
+            print("\r\033[K" + msg, end="", file=sys.stderr, flush=True)
+        elif done[0] % 25 == 0 or done[0] == total or r.get("status") != "ok":
+            print(msg, file=sys.stderr, flush=True)
+
+    space = {"format": a.format, "shapes": shapes, "batches": batches, "threads": threads}
+    try:
+        rows = strat.tune(space, runner, sopts, on_row=on_row)
+    except HarnessError as e:
+        die(str(e), 3)
+    if tty:
+        print(file=sys.stderr)
+    kctx = next((r for r in rows if r["kind"] == "context"), ctx)
+    entries = sel.select(rows)
+    bandwidth = {}
+    for r in rows:
+        if r.get("kind") == "kernel" and r.get("bw_gbps"):
+            bandwidth[str(r["threads"])] = r["bw_gbps"]
+
+    elapsed = time.time() - t_start
+    doc = {
+        "schema_version": 1,
+        "generated_by": "tritune tune.sh",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {k: kctx.get(k) for k in ("machine_id", "cpu", "arch", "features", "cores", "logical_cpus",
+                                            "l1d_bytes", "l2_bytes", "l3_bytes", "mem_total_bytes", "compiler",
+                                            "build_type", "generator_hash", "pinning", "load_avg_1m", "warning")},
+        "settings": {"quick": a.quick, "model": model, "format": a.format, "shapes": [list(s) for s in shapes],
+                     "batches": batches, "threads": threads, "cache": a.cache, "min_time_s": min_time,
+                     "stream_mib": a.stream_mib, "strategy": a.strategy,
+                     "statistic": "median per-call time over samples of >= 200 us; spread p25/p75, cv"},
+        "bandwidth_gbps": bandwidth,
+        "verify": {"passed": npass, "failed": [r["variant"] for r in nfail], "skipped": nskip},
+        "elapsed_s": round(elapsed, 1),
+        "entries": entries,
+    }
+    tsv = ["# tritune tuned configuration: op fmt M K N threads variant",
+           f"# machine {info['machine_id']} generator {kctx.get('generator_hash')} cache {a.cache}"]
+    for e in entries:
+        if e["best"]:
+            tsv.append(f"{e['op']} {e['format']} {e['M']} {e['K']} {e['N']} {e['threads']} {e['best']['variant']}")
+    try:
+        atomic_write(out_dir / "kernel_runs.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+        atomic_write(out_dir / "tuned.tsv", "\n".join(tsv) + "\n")
+        atomic_write(out_dir / "tuned.json", json.dumps(doc, indent=1) + "\n")
+    except OSError as e:
+        die(f"cannot write results to {out_dir}: {e}", 3)
+
+    print(fmt_table(entries))
+    bw = ", ".join(f"{t} thread(s) {g:.1f} GB/s" for t, g in sorted(bandwidth.items(), key=lambda x: int(x[0])))
+    print(f"\nread bandwidth probe ({a.cache}): {bw}")
+    if kctx.get("warning"):
+        print(f"WARNING: {kctx['warning']}")
+    print(f"wrote {out_dir / 'tuned.json'} ({len(entries)} entries) in {elapsed:.0f} s")
+    missing = [e for e in entries if not e["best"]]
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
