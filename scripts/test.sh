@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# tritune: all tests.  Runs set-up itself, so it works on a fresh clone.
+#   1. set-up and Release build (scripts/setup.sh)
+#   2. the generated kernels match the generator (determinism check)
+#   3. ctest: table-driven verify of every variant, formats, dispatch, decoder, CLI bad input
+#   4. pytest: generator and tuner
+#   5. the C tests again under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   6. aarch64: cross-build and `tritune verify` under qemu, CPU models with and without dotprod
+# Ends with one line "N passed, N failed" counting the steps.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+passed=0; failed=0; failures=()
+step() {  # step <name> <command...>
+  local name=$1; shift
+  echo "=== $name" >&2
+  local t0=$SECONDS
+  if "$@"; then passed=$((passed+1)); echo "--- ok: $name ($((SECONDS-t0)) s)" >&2
+  else failed=$((failed+1)); failures+=("$name"); echo "--- FAILED: $name" >&2; fi
+}
+
+./scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+PY=.venv/bin/python
+J=$(nproc)
+
+step "generated kernels are up to date" \
+  $PY -m codegen.gen --arch x86_64 --out kernels_generated/x86_64 --check
+step "ctest (Release)" ctest --test-dir build --output-on-failure -j"$J"
+step "pytest" $PY -m pytest -q tests/python
+
+asan() {
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRITUNE_SANITIZE=ON \
+        -DTRITUNE_PYTHON="$PWD/$PY" >/dev/null &&
+  cmake --build build-asan -j"$J" 2>&1 | grep -E "error|warning:" ; 
+  test -x build-asan/bin/tritune &&
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$J"
+}
+step "ctest under ASan+UBSan" asan
+
+if [ -x scripts/build_aarch64.sh ] && [ -x scripts/test_aarch64.sh ]; then
+  step "aarch64 cross-build" ./scripts/build_aarch64.sh
+  step "aarch64 verify under qemu (with and without dotprod)" ./scripts/test_aarch64.sh
+fi
+
+if [ $failed -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}" >&2; fi
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]

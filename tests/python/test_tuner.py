@@ -1,0 +1,94 @@
+"""Tuner logic without hardware: a simulated runner replays a fixture."""
+import json
+from pathlib import Path
+
+import pytest
+
+from tuner import select as sel
+from tuner import strategies
+import tuner.__main__ as tmain
+
+FIX = Path(__file__).parent / "fixtures" / "kernel_rows.jsonl"
+
+
+def rows():
+    return [json.loads(l) for l in FIX.read_text().splitlines() if l.strip()]
+
+
+def test_select_picks_fastest_verified():
+    e = {(x["M"], x["threads"]): x for x in sel.select(rows())}
+    best = e[(6912, 1)]
+    # the fastest row in the fixture failed verification: it must never win
+    assert best["best"]["variant"] == "gemv_i2s_i8_avx512vnni_r4u1a4d1p2048"
+    assert best["verify_failed"] == 1
+    assert best["runner_up"]["variant"] == "gemv_i2s_i8_avx2_r4u1a1p2048"
+    assert best["margin"] == pytest.approx(500 / 400 - 1)
+
+
+def test_select_reports_unmeasurable_key():
+    e = {(x["M"], x["threads"]): x for x in sel.select(rows())}
+    assert e[(640, 1)]["best"] is None and "no verified" in e[(640, 1)]["error"]
+
+
+class FakeRunner:
+    def __init__(self, rs):
+        self.rs = rs
+        self.calls = []
+
+    def measure(self, fmt, shapes, batches, threads, variant_glob=None, on_row=None):
+        self.calls.append((fmt, tuple(shapes), tuple(batches), tuple(threads)))
+        out = [r for r in self.rs if r["kind"] == "context" or ((r["M"], r["K"]) in shapes and r["threads"] in threads)]
+        for r in out:
+            if on_row:
+                on_row(r)
+        return out
+
+
+@pytest.mark.parametrize("name", sorted(strategies.STRATEGIES))
+def test_every_strategy_replays(name):
+    mod = strategies.get(name)
+    opts = strategies.check_options(mod, {})
+    runner = FakeRunner(rows())
+    seen = []
+    out = mod.tune({"format": "i2s", "shapes": [(6912, 2560)], "batches": [1], "threads": [1]}, runner, opts,
+                   on_row=seen.append)
+    assert runner.calls and out and seen
+    entries = sel.select(out)
+    assert entries[0]["best"]["variant"] == "gemv_i2s_i8_avx512vnni_r4u1a4d1p2048"
+
+
+def test_unknown_strategy_and_option():
+    with pytest.raises(ValueError):
+        strategies.get("simulated_annealing_v9")
+    with pytest.raises(ValueError):
+        strategies.check_options(strategies.get("brute_force"), {"bogus": 1})
+
+
+def test_model_shapes_from_config(tmp_path):
+    p = tmp_path / "m.json"
+    p.write_text(json.dumps({"hidden": 2560, "ffn": 6912, "heads": 20, "kv_heads": 5, "head_dim": 128}))
+    shapes, name = tmain.model_shapes(str(p))
+    assert shapes == [(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)]
+    assert name == "m"
+
+
+def test_model_shapes_bad_config(tmp_path):
+    p = tmp_path / "bad.json"
+    p.write_text('{"hidden": 0, "ffn": 1, "heads": 1}')
+    with pytest.raises(SystemExit):
+        tmain.model_shapes(str(p))
+    with pytest.raises(SystemExit):
+        tmain.model_shapes(str(tmp_path / "missing.json"))
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "tuned.json"
+    tmain.atomic_write(target, "first")
+
+    class Boom(str):
+        pass
+
+    with pytest.raises(TypeError):
+        tmain.atomic_write(target, None)   # write fails mid-way
+    assert target.read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["tuned.json"]
