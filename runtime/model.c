@@ -525,7 +525,7 @@ static void gen_worker(void *ctx, int tid, int nth) {
         const long long done = atomic_fetch_add(&g->done, work) + work;
         if (tid == 0 && g->m->opts.progress) {
             const double f = done / g->total;
-            if (f - last >= 0.01) {
+            if (f < 1.0 && f - last >= 0.01) {
                 g->m->opts.progress(g->m->opts.progress_ud, "weights", f);
                 last = f;
             }

@@ -1,0 +1,424 @@
+/* tritune bench decode: full-model prefill (pp) and generation (tg) on a
+ * dummy BitNet model, like llama-bench.
+ *
+ * Method:
+ *  - the config is validated and the memory the model needs in the chosen
+ *    format is checked against MemAvailable before anything is allocated;
+ *  - the read-bandwidth roofline is probed first (1 GiB, same thread count,
+ *    while memory is still free), then the weights are generated from the
+ *    seed straight into their final layout (or mapped from --weights);
+ *  - one warm-up repetition is discarded; each repetition then resets the
+ *    KV cache, times the prefill of P prompt tokens (batched, through the
+ *    GEMM kernels, chunks of --batch) and the generation of G tokens at
+ *    batch 1 (greedy), so tg runs at context P .. P+G-1;
+ *  - tokens/s is reported as the median over repetitions with p25/p75 and
+ *    the coefficient of variation (cv > 5% is flagged unstable);
+ *  - bytes_per_token (tg) = every matrix (ternary layers in their layout,
+ *    LM head) + one embedding row + norms + the KV cache read at the mean
+ *    context; for pp the weights are read once per prefill chunk, so it is
+ *    that divided by the chunk's tokens; gbps = bytes_per_token * tokens/s;
+ *    bw_fraction = gbps / bw_gbps. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bandwidth.h"
+#include "cli.h"
+#include "cpu.h"
+#include "model.h"
+#include "timing.h"
+
+#define CMD "bench decode"
+#define MAX_THREADS_LIST 16
+
+/* Progress on stderr: redrawn in place on a terminal, else one line per 10%. */
+typedef struct {
+    int on, tty;
+    double t0, last;
+} progress_state;
+
+static void progress_cb(void *ud, const char *what, double frac) {
+    progress_state *p = ud;
+    if (!p->on || (!p->tty && frac < 1.0 && frac - p->last < 0.1)) return;
+    fprintf(stderr, p->tty ? "\r\033[Ktritune: %s %3.0f%%" : "tritune: %s %3.0f%%", what, 100 * frac);
+    if (frac >= 1.0) fprintf(stderr, " (%.1f s)", tt_now_ns() / 1e9 - p->t0);
+    if (!p->tty) fputc('\n', stderr);
+    p->last = frac;
+    fflush(stderr);
+}
+
+__attribute__((format(printf, 2, 3))) static void progress_msg(progress_state *p, const char *fmt, ...) {
+    if (!p->on) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, p->tty ? "\r\033[Ktritune: " : "tritune: ");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (!p->tty) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static void progress_end(progress_state *p) {
+    if (p->on && p->tty) fprintf(stderr, "\r\033[K");
+}
+
+/* "dummy-700m" -> "models/dummy/dummy-700m.json" when that is the file meant. */
+static const char *resolve_model(const char *s, char *buf, size_t n) {
+    struct stat sb;
+    if (stat(s, &sb) == 0 || strchr(s, '/') || strstr(s, ".json")) return s;
+    snprintf(buf, n, "models/dummy/%s.json", s);
+    return stat(buf, &sb) == 0 ? buf : s;
+}
+
+typedef struct {
+    const char *model, *format;
+    int threads;
+    const char *phase;
+    int tokens;
+    tt_stats st;
+    double bytes_per_token, bw_gbps;
+    const tt_model *m;
+    int prompt, gen, batch, reps;
+    uint64_t seed;
+    double load_s;
+    const int *gen_ids;
+    int n_ids;
+} row;
+
+static void emit(const row *r, int json, tt_json *j) {
+    const double gbps = r->bytes_per_token * r->st.median / 1e9;
+    const double frac = r->bw_gbps > 0 ? gbps / r->bw_gbps : NAN;
+    const int stable = r->st.cv < 0.05;
+    if (json) {
+        tj_begin(j);
+        tj_str(j, "kind", "decode");
+        tj_str(j, "status", "ok");
+        tj_str(j, "model", r->model);
+        tj_str(j, "format", r->format);
+        tj_int(j, "threads", r->threads);
+        tj_str(j, "phase", r->phase);
+        tj_int(j, "tokens", r->tokens);
+        tj_int(j, "prompt", r->prompt);
+        tj_int(j, "gen", r->gen);
+        tj_int(j, "batch", r->batch);
+        tj_int(j, "reps", r->st.n);
+        tj_num(j, "tokens_per_s", r->st.median);
+        tj_num(j, "tokens_per_s_p25", r->st.p25);
+        tj_num(j, "tokens_per_s_p75", r->st.p75);
+        tj_num(j, "tokens_per_s_min", r->st.min);
+        tj_num(j, "tokens_per_s_max", r->st.max);
+        tj_num(j, "cv", r->st.cv);
+        tj_bool(j, "stable", stable);
+        tj_num(j, "bytes_per_token", r->bytes_per_token);
+        tj_num(j, "gbps", gbps);
+        if (r->bw_gbps > 0) tj_num(j, "bw_gbps", r->bw_gbps);
+        else tj_null(j, "bw_gbps");
+        tj_num(j, "bw_fraction", frac);
+        tj_str(j, "gemv_variant", r->m->gemv_used ? r->m->gemv_used : "");
+        tj_str(j, "gemm_variant", r->m->gemm_used ? r->m->gemm_used : "");
+        tj_bool(j, "mixed_variants", r->m->mixed_variants);
+        tj_str(j, "lm_head", r->m->w.lm_head.kind == TT_FM_I8 ? "i8" : r->m->w.lm_head.kind == TT_FM_F32 ? "fp32" : "fp16");
+        tj_str(j, "kv_cache", r->m->opts.kv_f32 ? "fp32" : "fp16");
+        tj_num(j, "params", tt_config_params(&r->m->cfg));
+        tj_num(j, "weight_bytes", r->m->bytes_weights);
+        tj_int(j, "seed", (long long)r->seed);
+        tj_num(j, "load_s", r->load_s);
+        if (r->n_ids > 0) {
+            char ids[16 * 12 + 4];
+            size_t l = 0;
+            ids[l++] = '[';
+            for (int i = 0; i < r->n_ids && i < 16; i++) l += (size_t)snprintf(ids + l, sizeof ids - l, "%s%d", i ? "," : "", r->gen_ids[i]);
+            snprintf(ids + l, sizeof ids - l, "]");
+            tj_raw(j, "first_ids", ids);
+        }
+        tj_end(j, stdout);
+    } else {
+        char bws[16] = "-", fracs[16] = "-";
+        if (r->bw_gbps > 0) {
+            snprintf(bws, sizeof bws, "%.2f", r->bw_gbps);
+            snprintf(fracs, sizeof fracs, "%.1f%%", 100 * frac);
+        }
+        printf("%-20s %-6s %7d %5s %6d %10.2f %9.2f %9.2f %5.1f%% %11.2f %7.2f %7s %7s%s\n", r->model, r->format,
+               r->threads, r->phase, r->tokens, r->st.median, r->st.p25, r->st.p75, 100 * r->st.cv,
+               r->bytes_per_token / (1 << 20), gbps, bws, fracs, stable ? "" : "  unstable: quiet the machine or raise --reps");
+    }
+    fflush(stdout);
+}
+
+int cmd_bench_decode(int argc, char **argv) {
+    tt_opt o[] = {
+        {"model", 1, NULL, "model config: path or name in models/dummy (e.g. dummy-700m)"},
+        {"format", 1, NULL, "i2s | tl1 | tl2 | fp16 | fp32 (default i2s)"},
+        {"threads", 1, NULL, "thread count or list, e.g. 1,2 (default 1)"},
+        {"prompt", 1, NULL, "prompt tokens P, prefilled in one batch (default 64; 0 = skip pp)"},
+        {"gen", 1, NULL, "generated tokens G at batch 1 (default 32; 0 = skip tg)"},
+        {"reps", 1, NULL, "timed repetitions (default 5)"},
+        {"seed", 1, NULL, "weight and prompt seed (default 1)"},
+        {"batch", 1, NULL, "prefill chunk in tokens (default min(P, 256))"},
+        {"variant", 1, NULL, "GEMV variant name for every BitLinear (default: tuned, then prior)"},
+        {"gemm-variant", 1, NULL, "GEMM variant name (same layout as the GEMV)"},
+        {"tuning", 1, NULL, "tuned.tsv from the tuner"},
+        {"lm-head", 1, NULL, "fp16 | i8 (default fp16; fp32 for --format fp32)"},
+        {"kv", 1, NULL, "KV cache fp16 | fp32 (default fp16)"},
+        {"weights", 1, NULL, "load weights from this file (mmap) instead of generating them"},
+        {"save-weights", 1, NULL, "write the generated weights to this file, then run from it"},
+        {"bw-gbps", 1, NULL, "use this roofline (GB/s) instead of probing"},
+        {"no-bw", 0, NULL, "skip the bandwidth probe (bw fields null)"},
+        {"no-pin", 0, NULL, "do not pin threads"},
+        {"progress", 0, NULL, "progress on stderr even when it is not a terminal"},
+        {"json", 0, NULL, "JSON lines: a context record, then one row per phase"},
+        {"help", 0, NULL, "this help"},
+    };
+    const int no = (int)(sizeof o / sizeof *o);
+    if (tt_args_parse(CMD, argc, argv, o, no)) return TT_EXIT_USAGE;
+    if (tt_opt_get(o, no, "help")) {
+        tt_opts_help(stdout,
+                     "usage: tritune bench decode --model models/dummy/<name>.json --format i2s|tl1|tl2|fp16|fp32\n"
+                     "                            [--threads T] [--prompt P] [--gen G] [--reps R] [--seed S] [--json]",
+                     o, no);
+        return 0;
+    }
+    const char *s;
+    long v;
+    int threads[MAX_THREADS_LIST] = {1}, nthr = 1;
+    if ((s = tt_opt_get(o, no, "threads")) && (nthr = tt_parse_int_list(s, threads, MAX_THREADS_LIST)) < 1)
+        return tt_usage_error(CMD, "--threads wants positive integers, e.g. 1 or 1,2; got '%s'", s);
+    for (int i = 0; i < nthr; i++)
+        if (threads[i] > 1024) return tt_usage_error(CMD, "--threads %d is not a sensible thread count", threads[i]);
+    int P = 64, G = 32, R = 5, B = 0;
+    uint64_t seed = 1;
+    if ((s = tt_opt_get(o, no, "prompt")) && (tt_parse_int(s, 0, 1 << 20, &v) || (P = (int)v, 0)))
+        return tt_usage_error(CMD, "--prompt wants an integer >= 0, got '%s'", s);
+    if ((s = tt_opt_get(o, no, "gen")) && (tt_parse_int(s, 0, 1 << 20, &v) || (G = (int)v, 0)))
+        return tt_usage_error(CMD, "--gen wants an integer >= 0, got '%s'", s);
+    if ((s = tt_opt_get(o, no, "reps")) && (tt_parse_int(s, 1, 100000, &v) || (R = (int)v, 0)))
+        return tt_usage_error(CMD, "--reps wants an integer >= 1, got '%s'", s);
+    if ((s = tt_opt_get(o, no, "batch")) && (tt_parse_int(s, 1, 1 << 16, &v) || (B = (int)v, 0)))
+        return tt_usage_error(CMD, "--batch wants an integer >= 1, got '%s'", s);
+    if ((s = tt_opt_get(o, no, "seed"))) {
+        if (tt_parse_int(s, 0, 0x7fffffffffffffffL, &v)) return tt_usage_error(CMD, "--seed wants an integer >= 0, got '%s'", s);
+        seed = (uint64_t)v;
+    }
+    if (P + G < 1) return tt_usage_error(CMD, "--prompt and --gen are both 0: nothing to time");
+    double bw_given = 0;
+    if ((s = tt_opt_get(o, no, "bw-gbps")) && tt_parse_double(s, 0.001, 1e6, &bw_given))
+        return tt_usage_error(CMD, "--bw-gbps wants a positive number, got '%s'", s);
+    const int json = tt_opt_get(o, no, "json") != NULL, pin = !tt_opt_get(o, no, "no-pin");
+    const int no_bw = tt_opt_get(o, no, "no-bw") != NULL;
+    progress_state prog = {tt_opt_get(o, no, "progress") != NULL || isatty(2), isatty(2), tt_now_ns() / 1e9, -1};
+
+    const char *fname = tt_opt_get(o, no, "format") ? tt_opt_get(o, no, "format") : "i2s";
+    const int fi = tt_mformat_from_name(fname);
+    if (fi < 0) return tt_usage_error(CMD, "unknown --format '%s' (i2s, tl1, tl2, fp16, fp32)", fname);
+    const tt_mformat fmt = (tt_mformat)fi;
+    tt_model_opts mo;
+    tt_model_opts_default(&mo);
+    mo.format = fmt;
+    mo.seed = seed;
+    mo.gemv_name = tt_opt_get(o, no, "variant");
+    mo.gemm_name = tt_opt_get(o, no, "gemm-variant");
+    if ((mo.gemv_name || mo.gemm_name) && !tt_mformat_ternary(fmt))
+        return tt_usage_error(CMD, "--variant / --gemm-variant apply to ternary formats, not %s", fname);
+    if ((s = tt_opt_get(o, no, "lm-head"))) {
+        if (!strcmp(s, "i8")) mo.lm_head_i8 = 1;
+        else if (strcmp(s, "fp16") && strcmp(s, "f16")) return tt_usage_error(CMD, "--lm-head wants fp16 or i8, got '%s'", s);
+    }
+    if ((s = tt_opt_get(o, no, "kv"))) {
+        if (!strcmp(s, "fp32") || !strcmp(s, "f32")) mo.kv_f32 = 1;
+        else if (strcmp(s, "fp16") && strcmp(s, "f16")) return tt_usage_error(CMD, "--kv wants fp16 or fp32, got '%s'", s);
+    }
+    tt_status st = tt_mformat_available(fmt);
+    if (st != TT_OK) return tt_die(st);
+
+    /* config: from --model, or from the weight file */
+    tt_config cfg;
+    char mbuf[512];
+    const char *mpath = tt_opt_get(o, no, "model");
+    const char *wpath = tt_opt_get(o, no, "weights"), *save = tt_opt_get(o, no, "save-weights");
+    if (wpath && save) return tt_usage_error(CMD, "--weights and --save-weights exclude each other");
+    if (!mpath && !wpath) return tt_usage_error(CMD, "--model is required (e.g. --model models/dummy/dummy-700m.json)");
+    tt_weightfile *wf = NULL;
+    if (mpath) {
+        mpath = resolve_model(mpath, mbuf, sizeof mbuf);
+        if ((st = tt_config_load(&cfg, mpath)) != TT_OK) {
+            tt_die(st);
+            return TT_EXIT_USAGE; /* a missing or invalid model file is bad input */
+        }
+    }
+    tt_tuning tuning = {0};
+    if ((s = tt_opt_get(o, no, "tuning"))) {
+        if ((st = tt_tuning_load(&tuning, s)) != TT_OK) return tt_die(st);
+        mo.tuning = &tuning;
+    }
+    mo.batch = B ? B : TT_MAX(1, TT_MIN(P, 256));
+    mo.seq = P + G;
+
+    tt_json j = {0};
+    int rc = TT_EXIT_OK, header = 0;
+    char tdesc[64];
+    snprintf(tdesc, sizeof tdesc, "%s", tt_opt_get(o, no, "threads") ? tt_opt_get(o, no, "threads") : "1");
+    int *ptoks = malloc(sizeof(int) * (size_t)(P + G + 1));
+    double *pp_s = malloc(sizeof(double) * (size_t)R), *tg_s = malloc(sizeof(double) * (size_t)R);
+    if (!ptoks || !pp_s || !tg_s) {
+        rc = tt_die(tt_set_error(TT_E_NOMEM, "out of memory"));
+        goto out;
+    }
+    for (int ti = 0; ti < nthr; ti++) {
+        const int T = threads[ti];
+        tt_pool *pool = tt_pool_create(T, pin);
+        if (!pool) {
+            rc = tt_die(tt_set_error(TT_E_NOMEM, "cannot create a pool of %d threads", T));
+            goto out;
+        }
+        if (save && ti == 0) { /* write once, then run every thread count from the file */
+            if (!mpath) {
+                tt_pool_destroy(pool);
+                rc = tt_usage_error(CMD, "--save-weights needs --model");
+                goto out;
+            }
+            tt_model_opts fo = mo;
+            fo.format = tt_mformat_ternary(fmt) ? fmt : TT_MF_I2S; /* baselines are built from ternary weights */
+            prog.t0 = tt_now_ns() / 1e9;
+            prog.last = -1;
+            st = tt_weightfile_write(save, &cfg, fo.format, seed, pool, progress_cb, &prog);
+            progress_end(&prog);
+            if (st != TT_OK) {
+                tt_pool_destroy(pool);
+                rc = tt_die(st);
+                goto out;
+            }
+            wpath = save;
+        }
+        if (wpath && !wf) {
+            progress_msg(&prog, "checking %s", wpath);
+            if ((st = tt_weightfile_open(&wf, wpath, pool)) != TT_OK) {
+                progress_end(&prog);
+                tt_pool_destroy(pool);
+                rc = tt_die(st);
+                goto out;
+            }
+            progress_end(&prog);
+            if (!mpath) cfg = *tt_weightfile_config(wf);
+            seed = tt_weightfile_seed(wf);
+            mo.seed = seed;
+        }
+        /* memory first: refuse before allocating anything large */
+        if ((st = tt_model_check_memory(&cfg, &mo, -1)) != TT_OK) {
+            tt_pool_destroy(pool);
+            rc = tt_die(st);
+            goto out;
+        }
+        if (!header) {
+            tt_print_context(stdout, json, CMD, tdesc, "streaming (full model)", tt_pool_pinning(pool));
+            if (!json)
+                printf("%-20s %-6s %7s %5s %6s %10s %9s %9s %6s %11s %7s %7s %7s\n", "model", "format", "threads", "phase",
+                       "tokens", "tokens/s", "p25", "p75", "cv", "MiB/token", "GB/s", "bw GB/s", "%bw");
+            header = 1;
+        }
+        double bw = bw_given;
+        if (!bw_given && !no_bw) {
+            progress_msg(&prog, "bandwidth probe, %d thread(s), 1 GiB", T);
+            bw = tt_bandwidth_probe_pool(pool, (size_t)1 << 30, 0.5, NULL);
+            progress_end(&prog);
+            if (bw < 0) {
+                tt_pool_destroy(pool);
+                rc = tt_die(TT_E_NOMEM);
+                goto out;
+            }
+        }
+        tt_model m;
+        tt_state sst;
+        mo.progress = progress_cb;
+        mo.progress_ud = &prog;
+        prog.t0 = tt_now_ns() / 1e9;
+        prog.last = -1;
+        const uint64_t t_load = tt_now_ns();
+        st = tt_model_init(&m, &cfg, &mo, wf, pool);
+        progress_end(&prog);
+        if (st != TT_OK) {
+            tt_pool_destroy(pool);
+            rc = tt_die(st);
+            goto out;
+        }
+        const double load_s = (tt_now_ns() - t_load) / 1e9;
+        if ((st = tt_state_init(&sst, &m, T)) != TT_OK) {
+            tt_model_free(&m);
+            tt_pool_destroy(pool);
+            rc = tt_die(st);
+            goto out;
+        }
+        /* prompt: seeded token ids */
+        uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+        for (int i = 0; i < P; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            ptoks[i] = (int)(x % (uint64_t)cfg.vocab);
+        }
+        int *gen = ptoks + P;
+        for (int rep = -1; rep < R && st == TT_OK; rep++) { /* rep -1: warm-up, discarded */
+            if (rep >= 0) progress_msg(&prog, "repetition %d/%d", rep + 1, R);
+            else progress_msg(&prog, "warm-up");
+            tt_state_reset(&sst);
+            int last = 0;
+            if (P > 0) {
+                const uint64_t t0 = tt_now_ns();
+                st = tt_model_prefill(&m, &sst, ptoks, P, pool);
+                const double dt = (tt_now_ns() - t0) / 1e9;
+                if (rep >= 0) pp_s[rep] = P / dt;
+                last = tt_argmax(sst.logits, cfg.vocab);
+            }
+            if (G > 0 && st == TT_OK) {
+                const uint64_t t0 = tt_now_ns();
+                for (int g = 0; g < G && st == TT_OK; g++) {
+                    gen[g] = last;
+                    st = tt_model_forward(&m, &sst, &gen[g], 1, pool);
+                    last = tt_argmax(sst.logits, cfg.vocab);
+                }
+                const double dt = (tt_now_ns() - t0) / 1e9;
+                if (rep >= 0) tg_s[rep] = G / dt;
+            }
+        }
+        progress_end(&prog);
+        if (st != TT_OK) {
+            tt_state_free(&sst);
+            tt_model_free(&m);
+            tt_pool_destroy(pool);
+            rc = tt_die(st);
+            goto out;
+        }
+        row r = {.model = cfg.name, .format = tt_mformat_name(fmt), .threads = T, .bw_gbps = bw, .m = &m, .prompt = P,
+                 .gen = G, .batch = mo.batch, .reps = R, .seed = seed, .load_s = load_s};
+        if (P > 0) {
+            r.phase = "pp";
+            r.tokens = P;
+            r.st = tt_stats_compute(pp_s, R);
+            const int chunks = TT_CEIL_DIV(P, mo.batch);
+            r.bytes_per_token = (m.bytes_weights * chunks + tt_model_bytes_per_token(&m, P / 2) - m.bytes_weights) / P;
+            emit(&r, json, &j);
+        }
+        if (G > 0) {
+            r.phase = "tg";
+            r.tokens = G;
+            r.st = tt_stats_compute(tg_s, R);
+            r.bytes_per_token = tt_model_bytes_per_token(&m, P + (G + 1) / 2);
+            r.gen_ids = gen;
+            r.n_ids = G;
+            emit(&r, json, &j);
+        }
+        tt_state_free(&sst);
+        tt_model_free(&m);
+        tt_pool_destroy(pool);
+    }
+out:
+    if (wf) tt_weightfile_close(wf);
+    if (mo.tuning) tt_tuning_free(&tuning);
+    free(ptoks);
+    free(pp_s);
+    free(tg_s);
+    tj_free(&j);
+    return rc;
+}
