@@ -140,5 +140,52 @@ int main(void) {
         remove(path);
         CHECK(tt_tuning_load(&t, "/nonexistent/tuned.tsv") == TT_E_IO, "missing file");
     }
+    /* a tuned choice that cannot take the shape falls back (never computes nothing):
+     * mask-decode variants are exact only up to K = 8388608 (int32 bound) */
+    {
+        const tt_variant *mask = NULL;
+        for (int i = 0; i < tt_n_variants; i++)
+            if (tt_variants[i].op == TT_OP_GEMV && tt_variants[i].max_k < (1 << 30) &&
+                tt_variant_runnable(&tt_variants[i], tt_cpu_features()))
+                mask = &tt_variants[i];
+        if (mask) {
+            const int M = 2, K = mask->max_k + 300;
+            char path[] = "/tmp/tt_tuning_XXXXXX";
+            int fd = mkstemp(path);
+            FILE *fp = fdopen(fd, "w");
+            fprintf(fp, "gemv i2s %d %d 1 1 %s\n", M, K, mask->name);
+            fclose(fp);
+            tt_tuning t;
+            CHECK(tt_tuning_load(&t, path) == TT_OK, "load");
+            remove(path);
+            int8_t *w = malloc((size_t)M * K);
+            float *x = malloc(sizeof(float) * K), y[2];
+            for (int i = 0; i < M * K; i++) w[i] = (int8_t)(i % 3 == 0 ? 1 : 0);
+            for (int k = 0; k < K; k++) x[k] = 1.0f;
+            tt_tensor W;
+            CHECK(tt_tensor_from_ternary(&W, TT_FMT_I2S, w, M, K, 1.0f) == TT_OK, "big tensor");
+            tt_linear L;
+            CHECK(tt_linear_prepare(&L, &W, NULL, NULL, &t, 1) == TT_OK, "prepare: %s", tt_last_error());
+            CHECK(L.gemv != mask, "tuned variant %s used past its K bound", mask->name);
+            char why[256];
+            CHECK(tt_linear_prepare(&L, &W, mask->name, NULL, NULL, 1) == TT_E_SHAPE, "named variant past its bound");
+            tt_linear_prepare(&L, &W, NULL, NULL, &t, 1);
+            tt_qact q;
+            tt_qact_alloc(&q, 1, K);
+            tt_quantize_act(&q, x, 1, K);
+            tt_workspace ws2 = {0};
+            CHECK(tt_linear_forward(&L, &q, y, M, NULL, &ws2) == TT_OK, "forward");
+            const double want = (double)((K + 2) / 3) * 127 / q.scale[0];
+            CHECK(fabs(y[0] - want) <= 1e-5 * want, "big-K output %g want %g", y[0], want);
+            (void)why;
+            tt_workspace_free(&ws2);
+            tt_qact_free(&q);
+            tt_linear_free(&L);
+            tt_tensor_free(&W);
+            tt_tuning_free(&t);
+            free(w);
+            free(x);
+        }
+    }
     TEST_DONE("test_dispatch");
 }

@@ -92,3 +92,23 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
         tmain.atomic_write(target, None)   # write fails mid-way
     assert target.read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["tuned.json"]
+
+
+def test_unwritable_results_dir_fails_before_measuring(tmp_path):
+    harness = Path(tmain.ROOT) / "build" / "bin" / "tritune"
+    if not harness.exists():
+        pytest.skip("harness not built")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "file").write_text("x")
+    with pytest.raises(SystemExit) as e:
+        # a results "directory" that is a file cannot hold a machine folder
+        tmain.main(["--quick", "--results", str(ro / "file"), "--tritune", str(harness)])
+    assert e.value.code == 3
+    assert not any(p.name.endswith(".tmp") for p in ro.rglob("*"))
+
+
+def test_missing_harness_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit) as e:
+        tmain.main(["--quick", "--tritune", str(tmp_path / "nope")])
+    assert e.value.code == 3
