@@ -3,8 +3,7 @@
 #   1. Debian packages (as root: installed; otherwise: the exact apt-get line is printed and we stop)
 #   2. .venv from requirements.txt (pinned)
 #   3. configure + build into build/ (Release)
-# Options: --no-build (packages and venv only), --cross (also cross-compile for aarch64
-# into build-aarch64/ when the cross toolchain is present).
+# Options: --no-build (packages and venv only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -50,8 +49,17 @@ if [ "$(cat .venv/.req-hash 2>/dev/null)" != "$REQ_HASH" ]; then
 fi
 
 if [ "$BUILD" = 1 ]; then
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTRITUNE_PYTHON="$ROOT/.venv/bin/python" >/dev/null
-  cmake --build build -j"$(nproc)" 2>&1 | grep -E "error|warning|Error" || true
-  test -x build/bin/tritune || { echo "setup: build failed (run: cmake --build build)" >&2; exit 3; }
+  if ! cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTRITUNE_PYTHON="$ROOT/.venv/bin/python" > /tmp/tritune-configure.$$ 2>&1; then
+    cat /tmp/tritune-configure.$$ >&2; rm -f /tmp/tritune-configure.$$
+    echo "setup: cmake configure failed" >&2
+    exit 3
+  fi
+  rm -f /tmp/tritune-configure.$$
+  if ! cmake --build build -j"$(nproc)" > build/build.log 2>&1; then
+    grep -E "error|Error" build/build.log | head -30 >&2
+    echo "setup: build failed (full log: build/build.log)" >&2
+    exit 3
+  fi
+  grep -E "warning:" build/build.log >&2 || true
   echo "setup: built build/bin/tritune" >&2
 fi
