@@ -180,9 +180,17 @@ static void run_task(void *c, int tid, int nth) {
     const tt_variant *v = r->v;
     tt_kargs *a = r->a;
     if (v->act_prep) {
-        /* one token's tables per thread at a time; shared by all rows */
-        for (int n = tid; n < a->N; n += nth)
-            v->act_prep(r->x->q + (size_t)n * a->Kp, a->K, a->Kp, (uint8_t *)a->act + (size_t)n * a->act_stride);
+        /* Tables are shared by all rows.  With at least as many tokens as
+         * threads, each thread builds whole tokens; otherwise (decode, N = 1)
+         * every thread builds its share of each token's K range. */
+        if (a->N >= nth) {
+            for (int n = tid; n < a->N; n += nth)
+                v->act_prep(r->x->q + (size_t)n * a->Kp, a->K, a->Kp, (uint8_t *)a->act + (size_t)n * a->act_stride, 0, 1);
+        } else {
+            for (int n = 0; n < a->N; n++)
+                v->act_prep(r->x->q + (size_t)n * a->Kp, a->K, a->Kp, (uint8_t *)a->act + (size_t)n * a->act_stride, tid,
+                            nth);
+        }
         if (nth > 1) tt_pool_barrier(r->pool); /* tables ready before any row uses them */
     }
     int lo, hi;

@@ -1,4 +1,5 @@
 #include "formats.h"
+#include "formats_tl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,21 +16,6 @@ int tt_wformat_from_name(const char *s) {
         if (s && strcmp(s, fmt_names[i]) == 0) return i;
     return -1;
 }
-
-/* Weak hooks so the TL formats (runtime/formats_tl.c) slot in without
- * touching this file: they override these when linked. */
-__attribute__((weak)) size_t tt_tl1_bytes(int M, int K) { (void)M; (void)K; return 0; }
-__attribute__((weak)) size_t tt_tl2_bytes(int M, int K) { (void)M; (void)K; return 0; }
-__attribute__((weak)) tt_status tt_tl1_pack(const int8_t *w, int M, int K, uint8_t *dst) {
-    (void)w; (void)M; (void)K; (void)dst;
-    return tt_set_error(TT_E_UNSUPPORTED, "format tl1 is not built in");
-}
-__attribute__((weak)) tt_status tt_tl2_pack(const int8_t *w, int M, int K, uint8_t *dst) {
-    (void)w; (void)M; (void)K; (void)dst;
-    return tt_set_error(TT_E_UNSUPPORTED, "format tl2 is not built in");
-}
-__attribute__((weak)) void tt_tl1_unpack(const uint8_t *s, int M, int K, int8_t *w) { (void)s; memset(w, 0, (size_t)M * K); }
-__attribute__((weak)) void tt_tl2_unpack(const uint8_t *s, int M, int K, int8_t *w) { (void)s; memset(w, 0, (size_t)M * K); }
 
 double tt_wformat_bpw(tt_wformat f) {
     switch (f) {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "formats.h"
+#include "formats_tl.h" /* TL1/TL2 references, repacks and table builders */
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,9 +46,13 @@ typedef void (*tt_kernel_fn)(const tt_kargs *a, int m0, int m1, int n0, int n1);
 typedef size_t (*tt_repack_bytes_fn)(int M, int K);
 typedef tt_status (*tt_repack_fn)(const uint8_t *canon, int M, int K, uint8_t *dst);
 
-/* Per-token activation preparation (lookup tables for TL kernels). */
+/* Per-token activation preparation (lookup tables for TL kernels).
+ * act_prep(x, K, Kp, dst, part, nparts) builds share `part` of `nparts`
+ * of one token's tables (an even split of its K range), so a GEMV's
+ * threads build the single token's tables together instead of one thread
+ * building them while the others wait.  part = 0, nparts = 1 builds all. */
 typedef size_t (*tt_act_bytes_fn)(int K);
-typedef void (*tt_act_prep_fn)(const int8_t *x, int K, int Kp, uint8_t *dst);
+typedef void (*tt_act_prep_fn)(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts);
 
 /* Tile parameters; 0 = not used by this family. */
 typedef struct {

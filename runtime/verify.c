@@ -96,7 +96,10 @@ static tt_status run_case(vctx *c, int M, int K, int N, in_kind kind) {
             st = TT_E_NOMEM;
             goto out;
         }
-        for (int n = 0; n < N; n++) v->act_prep(q.q + (size_t)n * q.Kp, K, q.Kp, act + (size_t)n * a.act_stride);
+        /* build each token's tables in 3 shares, as 3 threads would */
+        for (int n = 0; n < N; n++)
+            for (int part = 0; part < 3; part++)
+                v->act_prep(q.q + (size_t)n * q.Kp, K, q.Kp, act + (size_t)n * a.act_stride, part, 3);
         a.act = act;
     }
     for (size_t i = 0; i < ylen; i++) yk[i] = yr[i] = SENTINEL;

@@ -1,0 +1,133 @@
+"""Shared space, restrictions and size formulas of the lookup-table families
+TL1 and TL2 (codegen/families/tl1.py, tl2.py).  See runtime/formats_tl.h
+for the layouts; every formula below is asserted in C as well.
+
+A "slot" is a group of SW weights (TL1: 2; TL2: 3, plus a 2-weight tail
+slot when K % 3 != 0) with a 16-entry int16 table per token ("lut16").
+Kernels look up 32 rows of one slot per 16-byte table lookup (pshufb /
+vpshufb / tbl), rebuild each exact int16 entry from its lo and hi byte
+planes, apply the TL2 sign, and add into int16 accumulators for BK weights
+(a K block), then widen into int32.
+
+Exactness: one looked-up entry has |e| <= SW * 128 (TL1 256, TL2 384:
+x in [-128, 127], weights in {-1, 0, 1}).  An int16 lane accumulates at most
+BK / SW slots before widening, so it cannot wrap while
+    (BK / SW) * ENTRY_MAX <= 32767        (TL1: BK <= 254, TL2: BK <= 255).
+TL1 BK = 256 would reach 128 * 256 = 32768 and wrap (KERNELS.md s4): it is
+rejected.  The bound counts every slot of the block against every lane,
+although on AVX2/AVX-512 a lane sees only 1/2 or 1/4 of them.
+"""
+
+from ..space import Variant, grid, tiles_of
+
+INT16_MAX = 32767
+PANEL = 32            # rows per panel: 16 bytes of nibbles = 32 rows
+GROUP = 4             # slots per table group
+SW = {"tl1": 2, "tl2": 3}                 # weights per slot
+ENTRY_MAX = {"tl1": 2 * 128, "tl2": 3 * 128}
+GROUP_BYTES = {"tl1": 64, "tl2": 80}      # panel bytes per group (runtime/formats_tl.h)
+LUT_GROUP_BYTES = 128                     # 4 slots x 16 entries x (lo, hi)
+# int16 accumulators a kernel keeps live: 4 per panel (8 rows each) per token
+ACC_BUDGET = {"avx2": 8, "avx512": 16, "avx512vbmi": 16, "neon": 16, "neondot": 16}
+
+
+# ---- size formulas (mirrors of runtime/formats_tl.h) -----------------------------
+def ceil_div(a, b):
+    return -(-a // b)
+
+
+def slots(fmt, K):
+    return ceil_div(K, 2) if fmt == "tl1" else K // 3 + (K % 3 != 0)
+
+
+def row_bytes(fmt, K):
+    """Canonical bytes per row."""
+    if fmt == "tl1":
+        return ceil_div(K, 4)
+    T = K // 3
+    return ceil_div(T, 2) + ceil_div(T, 8) + (K % 3 != 0)
+
+
+def canon_bytes(fmt, M, K):
+    return M * row_bytes(fmt, K)
+
+
+def lut_bytes(fmt, K):
+    return ceil_div(slots(fmt, K), GROUP) * LUT_GROUP_BYTES
+
+
+def panel_bytes(fmt, M, K):
+    return ceil_div(M, PANEL) * ceil_div(slots(fmt, K), GROUP) * GROUP_BYTES[fmt]
+
+
+# ---- restrictions ------------------------------------------------------------------
+def restrict(fmt, isa, op, p):
+    """None if the tile dict p is valid for (fmt, isa, op), else why not."""
+    if isa == "c":
+        return None
+    BM, BK, bm, ntok = p["BM"], p["BK"], p["bm"], p.get("ntok", 1)
+    if bm < PANEL or bm % PANEL:
+        return f"bm = {bm} must be a multiple of the {PANEL}-row panel"
+    if BM < bm or BM % bm:
+        return f"BM = {BM} must be a multiple of bm = {bm}"
+    if BK <= 0 or BK % (SW[fmt] * GROUP):
+        return f"BK = {BK} must be a multiple of {SW[fmt] * GROUP} (groups of {GROUP} slots of {SW[fmt]} weights)"
+    n_slots = BK // SW[fmt]
+    if n_slots * ENTRY_MAX[fmt] > INT16_MAX:
+        return (f"int16 overflow: BK/{SW[fmt]} = {n_slots} slots x |entry| {ENTRY_MAX[fmt]} = "
+                f"{n_slots * ENTRY_MAX[fmt]} > {INT16_MAX}")
+    if op == "gemv" and ntok != 1:
+        return "a GEMV has one token"
+    live = ntok * (bm // PANEL) * 4
+    if live > ACC_BUDGET[isa]:
+        return f"register pressure: {live} int16 accumulators > {ACC_BUDGET[isa]}"
+    return None
+
+
+def _space(fmt, arch):
+    out = [("c", "gemv", dict(bm=1)), ("c", "gemm", dict(bm=1))]
+    bks = {"tl1": [64, 128, 248], "tl2": [96, 192, 252]}[fmt]
+    simd = ["avx2", "avx512"] if arch == "x86_64" else ["neon"]
+    for isa in simd:
+        for p in grid(BM=[64, 256], BK=bks, bm=[32, 64]):
+            out.append((isa, "gemv", dict(p)))
+        for p in grid(BM=[64], BK=bks[1:2], bm=[32, 64], ntok=[1, 2, 4]):
+            out.append((isa, "gemm", dict(p)))
+    return out
+
+
+def prior(isa, op, p):
+    """Untuned preference: a guess (tables of a 192-weight block stay in L1,
+    two panels share each table load).  Tuning replaces it."""
+    if isa == "c":
+        return 0
+    score = 10 if p["bm"] == 64 else 5
+    score += 4 if p["BK"] in (128, 192) else 0
+    score += 2 if p["BM"] == 256 else 0
+    score += {1: 0, 2: 3, 4: 4}.get(p.get("ntok", 1), 0)
+    return score
+
+
+def make(fmt, isa, op, p):
+    fam = "c" if isa == "c" else ("neon" if isa.startswith("neon") else "x86")
+    canonical = isa == "c"
+    return Variant(
+        op=op, wfmt=fmt, afmt="lut16", isa=isa,
+        template=f"tl_{fam}.c.j2",
+        tiles=tiles_of(p),
+        layout=fmt if canonical else f"{fmt}p32",
+        ref=f"tt_ref_{fmt}_{op}",
+        repack=None if canonical else f"tt_repack_{fmt}p32",
+        act_prep=f"tt_lut_{fmt}",
+        max_n=1 if op == "gemv" else 0,
+        row_align=1 if canonical else p["BM"],
+        prio=prior(isa, op, p),
+    )
+
+
+def variants(fmt, arch):
+    out = []
+    for isa, op, p in _space(fmt, arch):
+        if restrict(fmt, isa, op, p) is None:
+            out.append(make(fmt, isa, op, p))
+    return out

@@ -1,0 +1,3 @@
+FAMILY = "i2s"
+def variants(arch):
+    return []
