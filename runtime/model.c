@@ -136,13 +136,17 @@ void tt_gen_i2s_row(uint64_t seed, int id, int row, int K, uint8_t *dst) {
 }
 
 void tt_i2s_row_to_i8(const uint8_t *src, int K, int8_t *w) {
+    /* byte j of a block holds weights j, j+32, j+64, j+96 (shifts 6, 4, 2, 0) */
     for (int k0 = 0; k0 < K; k0 += TT_I2S_BLOCK) {
         const uint8_t *b = src + (size_t)(k0 / TT_I2S_BLOCK) * TT_I2S_BLOCK_BYTES;
-        for (int p = 0; p < 4; p++)
-            for (int j = 0; j < 32; j++) {
-                const int k = k0 + p * 32 + j;
-                if (k < K) w[k] = (int8_t)(((b[j] >> (6 - 2 * p)) & 3) - 1);
-            }
+        if (k0 + TT_I2S_BLOCK <= K) {
+            for (int p = 0; p < 4; p++)
+                for (int j = 0; j < 32; j++) w[k0 + p * 32 + j] = (int8_t)(((b[j] >> (6 - 2 * p)) & 3) - 1);
+        } else {
+            for (int p = 0; p < 4; p++)
+                for (int j = 0; j < 32; j++)
+                    if (k0 + p * 32 + j < K) w[k0 + p * 32 + j] = (int8_t)(((b[j] >> (6 - 2 * p)) & 3) - 1);
+        }
     }
 }
 
@@ -152,8 +156,19 @@ float tt_gen_scale(uint64_t seed, int id, int K) {
 }
 
 void tt_gen_f16_row(uint64_t seed, int id, int row, int K, uint16_t *dst) {
+    /* 4 values per draw: 16-bit k -> (k + 0.5) / 32768 - 1, uniform on a
+     * 2^-15 grid in (-1, 1), then rounded to fp16 (nearest even; the AVX-512
+     * and C conversions agree bit for bit) */
     const uint64_t key = row_key(seed, id, row);
-    for (int k = 0; k < K; k++) dst[k] = tt_f32_to_f16((float)(2.0 * u01(mix64(key + (uint64_t)(k + 1) * GOLDEN)) - 1.0));
+    float tmp[256];
+    for (int k0 = 0; k0 < K; k0 += 256) {
+        const int n = TT_MIN(256, K - k0);
+        for (int i = 0; i < n; i += 4) {
+            const uint64_t r = mix64(key + (uint64_t)((k0 + i) / 4 + 1) * GOLDEN);
+            for (int q = 0; q < 4 && i + q < n; q++) tmp[i + q] = ((float)((r >> (16 * q)) & 0xFFFF) + 0.5f) * 0x1p-15f - 1.0f;
+        }
+        tt_fkern()->f32_to_f16(tmp, dst + k0, n);
+    }
 }
 
 void tt_gen_norm(uint64_t seed, int id, int K, float *dst) {

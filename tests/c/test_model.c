@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cpu.h"
+#include "fkern.h"
 #include "json_min.h"
 #include "model.h"
 #include "model_priv.h"
@@ -125,6 +126,39 @@ static void test_configs(void) {
     CHECK(tt_config_load(&c, "models/dummy/dummy-100b.json") == TT_OK, "dummy-100b");
     const double p = tt_config_params(&c);
     CHECK(p > 95e9 && p < 105e9, "dummy-100b has %.3g parameters", p);
+}
+
+/* fp16 conversions: the portable C ones and the kernel table's (AVX-512
+ * when the CPU has it) must agree bit for bit, or weights would depend on
+ * the machine. */
+static void test_half(void) {
+    const tt_fkern_table *fk = tt_fkern();
+    static float f[65536], g[65536];
+    static uint16_t h[65536], hc[65536];
+    for (int i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+    fk->f16_to_f32(h, f, 65536);
+    int bad = 0;
+    for (int i = 0; i < 65536; i++) {
+        const float c = tt_f16_to_f32((uint16_t)i);
+        if (!(memcmp(&c, &f[i], 4) == 0 || (isnan(c) && isnan(f[i])))) bad++;
+    }
+    CHECK(bad == 0, "f16 -> f32: %d of 65536 differ between C and %s", bad, fk->isa);
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 65536; i++) { /* random bit patterns over the whole float range, plus halfway cases */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint32_t u = (uint32_t)x;
+        if (i % 4 == 0) u = (u & 0xFFFFE000u) | 0x1000u; /* exactly halfway between two halves */
+        memcpy(&g[i], &u, 4);
+        if (isnan(g[i])) g[i] = 1.0f;
+    }
+    fk->f32_to_f16(g, h, 65536);
+    for (int i = 0; i < 65536; i++) hc[i] = tt_f32_to_f16(g[i]);
+    bad = 0;
+    for (int i = 0; i < 65536; i++) bad += h[i] != hc[i];
+    CHECK(bad == 0, "f32 -> f16: %d of 65536 differ between C and %s", bad, fk->isa);
+    CHECK(tt_f32_to_f16(1.0f) == 0x3C00 && tt_f32_to_f16(-2.0f) == 0xC000 && tt_f32_to_f16(65520.0f) == 0x7C00 &&
+              tt_f32_to_f16(0x1p-24f) == 0x0001 && tt_f16_to_f32(0x7BFF) == 65504.0f,
+          "f16 conversion landmarks");
 }
 
 /* ---- helpers -------------------------------------------------------------------------------- */
@@ -644,6 +678,7 @@ static void test_memory(void) {
 
 int main(void) {
     test_json();
+    test_half();
     test_configs();
     tt_pool *p1 = tt_pool_create(1, 0), *p2 = tt_pool_create(2, 0);
     test_decode("models/dummy/tiny.json", 0, p1, p2);
