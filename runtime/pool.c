@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h> /* sysconf: not pulled in by hwloc.h when hwloc is absent (aarch64 cross build) */
 
 #include "tt_common.h"
 #ifdef TT_HAVE_HWLOC
