@@ -159,7 +159,7 @@ int cmd_bench_decode(int argc, char **argv) {
         {"gen", 1, NULL, "generated tokens G at batch 1 (default 32; 0 = skip tg)"},
         {"reps", 1, NULL, "timed repetitions (default 5)"},
         {"seed", 1, NULL, "weight and prompt seed (default 1)"},
-        {"batch", 1, NULL, "prefill chunk in tokens (default min(P, 256))"},
+        {"batch", 1, NULL, "prefill chunk in tokens (default P, at most 512)"},
         {"variant", 1, NULL, "GEMV variant name for every BitLinear (default: tuned, then prior)"},
         {"gemm-variant", 1, NULL, "GEMM variant name (same layout as the GEMV)"},
         {"tuning", 1, NULL, "tuned.tsv from the tuner"},
@@ -255,7 +255,7 @@ int cmd_bench_decode(int argc, char **argv) {
         if ((st = tt_tuning_load(&tuning, s)) != TT_OK) return tt_die(st);
         mo.tuning = &tuning;
     }
-    mo.batch = B ? B : TT_MAX(1, TT_MIN(P, 256));
+    mo.batch = B ? B : TT_MAX(1, TT_MIN(P, 512)); /* one batch, like llama-bench's pp, up to 512 tokens */
     mo.seq = P + G;
 
     tt_json j = {0};
