@@ -150,6 +150,109 @@ static void emit(const row *r, int json, tt_json *j) {
     fflush(stdout);
 }
 
+typedef struct {
+    const tt_config *cfg;
+    tt_model_opts *mo;
+    tt_weightfile *wf;
+    tt_mformat fmt;
+    int P, G, R;
+    uint64_t seed;
+    double bw_given;
+    int no_bw, json;
+    progress_state *prog;
+    tt_json *j;
+    int *ptoks;          /* P + G token ids                */
+    double *pp_s, *tg_s; /* R samples each                 */
+} run_args;
+
+/* One thread count: memory check, roofline, weights, warm-up, R timed repetitions, rows. */
+static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
+    const tt_config *cfg = a->cfg;
+    const int P = a->P, G = a->G, R = a->R;
+    progress_state *prog = a->prog;
+    /* memory first: refuse before allocating anything large */
+    tt_status st = tt_model_check_memory(cfg, a->mo, -1);
+    if (st != TT_OK) return st;
+    double bw = a->bw_given;
+    if (!a->bw_given && !a->no_bw) {
+        progress_msg(prog, "bandwidth probe, %d thread(s), 1 GiB", T);
+        bw = tt_bandwidth_probe_pool(pool, (size_t)1 << 30, 0.5, NULL);
+        progress_end(prog);
+        if (bw < 0) return TT_E_NOMEM;
+    }
+    tt_model m;
+    tt_state sst;
+    a->mo->progress = progress_cb;
+    a->mo->progress_ud = prog;
+    prog->t0 = tt_now_ns() / 1e9;
+    prog->last = -1;
+    const uint64_t t_load = tt_now_ns();
+    st = tt_model_init(&m, cfg, a->mo, a->wf, pool);
+    progress_end(prog);
+    if (st != TT_OK) return st;
+    const double load_s = (tt_now_ns() - t_load) / 1e9;
+    if ((st = tt_state_init(&sst, &m, T)) != TT_OK) {
+        tt_model_free(&m);
+        return st;
+    }
+    /* prompt: seeded token ids (xorshift64) */
+    uint64_t x = a->seed * 0x9E3779B97F4A7C15ull + 1;
+    for (int i = 0; i < P; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        a->ptoks[i] = (int)(x % (uint64_t)cfg->vocab);
+    }
+    int *gen = a->ptoks + P;
+    for (int rep = -1; rep < R && st == TT_OK; rep++) { /* rep -1: warm-up, discarded */
+        if (rep >= 0) progress_msg(prog, "repetition %d/%d", rep + 1, R);
+        else progress_msg(prog, "warm-up");
+        tt_state_reset(&sst);
+        int last = 0;
+        if (P > 0) {
+            const uint64_t t0 = tt_now_ns();
+            st = tt_model_prefill(&m, &sst, a->ptoks, P, pool);
+            const double dt = (tt_now_ns() - t0) / 1e9;
+            if (rep >= 0) a->pp_s[rep] = P / dt;
+            last = tt_argmax(sst.logits, cfg->vocab);
+        }
+        if (G > 0 && st == TT_OK) {
+            const uint64_t t0 = tt_now_ns();
+            for (int g = 0; g < G && st == TT_OK; g++) {
+                gen[g] = last;
+                st = tt_model_forward(&m, &sst, &gen[g], 1, pool);
+                last = tt_argmax(sst.logits, cfg->vocab);
+            }
+            const double dt = (tt_now_ns() - t0) / 1e9;
+            if (rep >= 0) a->tg_s[rep] = G / dt;
+        }
+    }
+    progress_end(prog);
+    if (st == TT_OK) {
+        row r = {.model = cfg->name, .format = tt_mformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
+                 .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s};
+        if (P > 0) {
+            r.phase = "pp";
+            r.tokens = P;
+            r.st = tt_stats_compute(a->pp_s, R);
+            /* the weights are read once per prefill chunk */
+            const int chunks = TT_CEIL_DIV(P, a->mo->batch);
+            r.bytes_per_token = (m.bytes_weights * chunks + tt_model_bytes_per_token(&m, P / 2) - m.bytes_weights) / P;
+            emit(&r, a->json, a->j);
+        }
+        if (G > 0) {
+            r.phase = "tg";
+            r.tokens = G;
+            r.st = tt_stats_compute(a->tg_s, R);
+            r.bytes_per_token = tt_model_bytes_per_token(&m, P + (G + 1) / 2);
+            r.gen_ids = gen;
+            r.n_ids = G;
+            emit(&r, a->json, a->j);
+        }
+    }
+    tt_state_free(&sst);
+    tt_model_free(&m);
+    return st;
+}
+
 int cmd_bench_decode(int argc, char **argv) {
     tt_opt o[] = {
         {"model", 1, NULL, "model config: path or name in models/dummy (e.g. dummy-700m)"},
@@ -281,11 +384,11 @@ int cmd_bench_decode(int argc, char **argv) {
                 rc = tt_usage_error(CMD, "--save-weights needs --model");
                 goto out;
             }
-            tt_model_opts fo = mo;
-            fo.format = tt_mformat_ternary(fmt) ? fmt : TT_MF_I2S; /* baselines are built from ternary weights */
+            /* baselines are built from a ternary file */
+            const tt_mformat ff = tt_mformat_ternary(fmt) ? fmt : TT_MF_I2S;
             prog.t0 = tt_now_ns() / 1e9;
             prog.last = -1;
-            st = tt_weightfile_write(save, &cfg, fo.format, seed, pool, progress_cb, &prog);
+            st = tt_weightfile_write(save, &cfg, ff, seed, pool, progress_cb, &prog);
             progress_end(&prog);
             if (st != TT_OK) {
                 tt_pool_destroy(pool);
@@ -296,22 +399,16 @@ int cmd_bench_decode(int argc, char **argv) {
         }
         if (wpath && !wf) {
             progress_msg(&prog, "checking %s", wpath);
-            if ((st = tt_weightfile_open(&wf, wpath, pool)) != TT_OK) {
-                progress_end(&prog);
+            st = tt_weightfile_open(&wf, wpath, pool);
+            progress_end(&prog);
+            if (st != TT_OK) {
                 tt_pool_destroy(pool);
                 rc = tt_die(st);
                 goto out;
             }
-            progress_end(&prog);
             if (!mpath) cfg = *tt_weightfile_config(wf);
             seed = tt_weightfile_seed(wf);
             mo.seed = seed;
-        }
-        /* memory first: refuse before allocating anything large */
-        if ((st = tt_model_check_memory(&cfg, &mo, -1)) != TT_OK) {
-            tt_pool_destroy(pool);
-            rc = tt_die(st);
-            goto out;
         }
         if (!header) {
             tt_print_context(stdout, json, CMD, tdesc, "streaming (full model)", tt_pool_pinning(pool));
@@ -320,97 +417,23 @@ int cmd_bench_decode(int argc, char **argv) {
                        "tokens", "tokens/s", "p25", "p75", "cv", "MiB/token", "GB/s", "bw GB/s", "%bw");
             header = 1;
         }
-        double bw = bw_given;
-        if (!bw_given && !no_bw) {
-            progress_msg(&prog, "bandwidth probe, %d thread(s), 1 GiB", T);
-            bw = tt_bandwidth_probe_pool(pool, (size_t)1 << 30, 0.5, NULL);
-            progress_end(&prog);
-            if (bw < 0) {
-                tt_pool_destroy(pool);
-                rc = tt_die(TT_E_NOMEM);
-                goto out;
+        run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, bw_given, no_bw, json, &prog, &j, ptoks, pp_s, tg_s};
+        /* an error is a row (and a message); the other thread counts still run */
+        if ((st = run_threads(&ra, T, pool)) != TT_OK) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", tt_last_error());
+            rc = tt_die(st);
+            if (json) {
+                tj_begin(&j);
+                tj_str(&j, "kind", "decode");
+                tj_str(&j, "status", st == TT_E_NOMEM ? "no_memory" : st == TT_E_UNSUPPORTED || st == TT_E_CPU ? "unsupported" : "error");
+                tj_str(&j, "model", cfg.name);
+                tj_str(&j, "format", tt_mformat_name(fmt));
+                tj_int(&j, "threads", T);
+                tj_str(&j, "error", msg);
+                tj_end(&j, stdout);
             }
         }
-        tt_model m;
-        tt_state sst;
-        mo.progress = progress_cb;
-        mo.progress_ud = &prog;
-        prog.t0 = tt_now_ns() / 1e9;
-        prog.last = -1;
-        const uint64_t t_load = tt_now_ns();
-        st = tt_model_init(&m, &cfg, &mo, wf, pool);
-        progress_end(&prog);
-        if (st != TT_OK) {
-            tt_pool_destroy(pool);
-            rc = tt_die(st);
-            goto out;
-        }
-        const double load_s = (tt_now_ns() - t_load) / 1e9;
-        if ((st = tt_state_init(&sst, &m, T)) != TT_OK) {
-            tt_model_free(&m);
-            tt_pool_destroy(pool);
-            rc = tt_die(st);
-            goto out;
-        }
-        /* prompt: seeded token ids */
-        uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-        for (int i = 0; i < P; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            ptoks[i] = (int)(x % (uint64_t)cfg.vocab);
-        }
-        int *gen = ptoks + P;
-        for (int rep = -1; rep < R && st == TT_OK; rep++) { /* rep -1: warm-up, discarded */
-            if (rep >= 0) progress_msg(&prog, "repetition %d/%d", rep + 1, R);
-            else progress_msg(&prog, "warm-up");
-            tt_state_reset(&sst);
-            int last = 0;
-            if (P > 0) {
-                const uint64_t t0 = tt_now_ns();
-                st = tt_model_prefill(&m, &sst, ptoks, P, pool);
-                const double dt = (tt_now_ns() - t0) / 1e9;
-                if (rep >= 0) pp_s[rep] = P / dt;
-                last = tt_argmax(sst.logits, cfg.vocab);
-            }
-            if (G > 0 && st == TT_OK) {
-                const uint64_t t0 = tt_now_ns();
-                for (int g = 0; g < G && st == TT_OK; g++) {
-                    gen[g] = last;
-                    st = tt_model_forward(&m, &sst, &gen[g], 1, pool);
-                    last = tt_argmax(sst.logits, cfg.vocab);
-                }
-                const double dt = (tt_now_ns() - t0) / 1e9;
-                if (rep >= 0) tg_s[rep] = G / dt;
-            }
-        }
-        progress_end(&prog);
-        if (st != TT_OK) {
-            tt_state_free(&sst);
-            tt_model_free(&m);
-            tt_pool_destroy(pool);
-            rc = tt_die(st);
-            goto out;
-        }
-        row r = {.model = cfg.name, .format = tt_mformat_name(fmt), .threads = T, .bw_gbps = bw, .m = &m, .prompt = P,
-                 .gen = G, .batch = mo.batch, .reps = R, .seed = seed, .load_s = load_s};
-        if (P > 0) {
-            r.phase = "pp";
-            r.tokens = P;
-            r.st = tt_stats_compute(pp_s, R);
-            const int chunks = TT_CEIL_DIV(P, mo.batch);
-            r.bytes_per_token = (m.bytes_weights * chunks + tt_model_bytes_per_token(&m, P / 2) - m.bytes_weights) / P;
-            emit(&r, json, &j);
-        }
-        if (G > 0) {
-            r.phase = "tg";
-            r.tokens = G;
-            r.st = tt_stats_compute(tg_s, R);
-            r.bytes_per_token = tt_model_bytes_per_token(&m, P + (G + 1) / 2);
-            r.gen_ids = gen;
-            r.n_ids = G;
-            emit(&r, json, &j);
-        }
-        tt_state_free(&sst);
-        tt_model_free(&m);
         tt_pool_destroy(pool);
     }
 out:
