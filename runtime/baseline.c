@@ -153,6 +153,7 @@ void tt_fmat_free(tt_fmat *A) {
 }
 
 const char *tt_fmat_impl(tt_fmat_kind kind) {
+    (void)kind;
 #ifdef TT_HAVE_OPENBLAS
     if (kind == TT_FM_F32) return "openblas";
 #endif
