@@ -12,6 +12,7 @@
 
 #include "cpu.h"
 #include "fkern.h"
+#include "formats_tl.h"
 #include "model_priv.h"
 
 /* ---- formats ------------------------------------------------------------------------ */
@@ -417,18 +418,13 @@ static tt_status ternary_rows_i8(gctx *g, const tplan *p, int r0, int r1, int8_t
     return st != TT_OK ? st : tt_tensor_to_ternary(&t, w);
 }
 
+/* Pack `rows` int8 ternary rows into fmt's canonical layout at dst. */
 static tt_status pack_rows(tt_wformat fmt, const int8_t *w, int rows, int K, uint8_t *dst) {
-    tt_tensor t;
-    /* tt_tensor_from_ternary allocates; pack straight into dst instead */
     switch (fmt) {
     case TT_FMT_I2S: return tt_i2s_pack(w, rows, K, dst);
-    default: {
-        tt_status st = tt_tensor_from_ternary(&t, fmt, w, rows, K, 1.0f);
-        if (st != TT_OK) return st;
-        memcpy(dst, t.data, t.bytes);
-        tt_tensor_free(&t);
-        return TT_OK;
-    }
+    case TT_FMT_TL1: return tt_tl1_pack(w, rows, K, dst);
+    case TT_FMT_TL2: return tt_tl2_pack(w, rows, K, dst);
+    default: return tt_set_error(TT_E_ARG, "unknown weight format %d", (int)fmt);
     }
 }
 

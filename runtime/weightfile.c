@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats_tl.h"
 #include "model.h"
 #include "model_priv.h"
 
@@ -154,13 +155,12 @@ static void wgen_worker(void *ctx, int tid, int nth) {
             tt_gen_i2s_row(t->seed, d->id, r, d->K, row);
             tt_i2s_row_to_i8(row, d->K, w8 + (size_t)(r - r0) * d->K);
         }
-        tt_tensor tt;
-        if (tt_tensor_from_ternary(&tt, fmt, w8, r1 - r0, d->K, 1.0f) != TT_OK) {
+        uint8_t *dst = t->dst + tt_wformat_bytes(fmt, r0, d->K);
+        const tt_status st = fmt == TT_FMT_TL1 ? tt_tl1_pack(w8, r1 - r0, d->K, dst) : tt_tl2_pack(w8, r1 - r0, d->K, dst);
+        if (st != TT_OK) {
             atomic_store(&t->failed, 1);
             break;
         }
-        memcpy(t->dst + tt_wformat_bytes(fmt, r0, d->K), tt.data, tt.bytes);
-        tt_tensor_free(&tt);
     }
     if (!w8 || !row) atomic_store(&t->failed, 1);
     free(w8);
