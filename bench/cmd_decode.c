@@ -88,6 +88,7 @@ typedef struct {
     double load_s;
     const int *gen_ids;
     int n_ids;
+    const char *weights; /* where the weights came from */
 } row;
 
 static void emit(const row *r, int json, tt_json *j) {
@@ -127,6 +128,7 @@ static void emit(const row *r, int json, tt_json *j) {
         tj_num(j, "params", tt_config_params(&r->m->cfg));
         tj_num(j, "weight_bytes", r->m->bytes_weights);
         tj_int(j, "seed", (long long)r->seed);
+        tj_str(j, "weights", r->weights);
         tj_num(j, "load_s", r->load_s);
         if (r->n_ids > 0) {
             char ids[16 * 12 + 4];
@@ -191,6 +193,9 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
     progress_end(prog);
     if (st != TT_OK) return st;
     const double load_s = (tt_now_ns() - t_load) / 1e9;
+    if (m.mixed_variants && (a->mo->gemv_name || a->mo->gemm_name))
+        fprintf(stderr, "tritune: note: some layers cannot take the variant(s) asked for (shape restrictions) and use "
+                        "the default; rows say mixed_variants\n");
     if ((st = tt_state_init(&sst, &m, T)) != TT_OK) {
         tt_model_free(&m);
         return st;
@@ -228,7 +233,8 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
     progress_end(prog);
     if (st == TT_OK) {
         row r = {.model = cfg->name, .format = tt_mformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
-                 .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s};
+                 .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s,
+                 .weights = a->wf ? "weight file" : "generated: ternary P(-1)=P(0)=P(+1)=1/3, seeded"};
         if (P > 0) {
             r.phase = "pp";
             r.tokens = P;
