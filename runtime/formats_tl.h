@@ -39,7 +39,15 @@
  *   TL2 only, 16 sign bytes: byte 4q + s, bit b = sign of row 8q + b in
  *      slot s, so the signs of 8 consecutive rows of slots s..s+L-1 are
  *      one little-endian word whatever the vector length L (1, 2, 4).
- * The layout depends on no tile parameter: BM/BK/bm are kernel choices. */
+ * The layout depends on no tile parameter: BM/BK/bm are kernel choices.
+ *
+ * Dot-product panel layouts ("tl1p32d", "tl2p32d", for NEON sdot/udot):
+ * same panels, groups and sizes, but each 16-byte vector v (rows 8v..8v+7)
+ * holds lane 4j + s = slot s of row 8v + j (low nibble) and row 8v + 4 + j
+ * (high nibble), so 4 adjacent bytes are the 4 slots of one row and a dot
+ * product with ones sums them into that row's int32 lane.  TL2 sign bits:
+ * the 16-bit little-endian word at 64 + 4v + 2*half (half 0 = low nibbles,
+ * 1 = high) has bit 4j + s for lane 4j + s. */
 #ifndef TT_FORMATS_TL_H
 #define TT_FORMATS_TL_H
 
@@ -122,9 +130,15 @@ size_t tt_repack_tl1p32_bytes(int M, int K);
 tt_status tt_repack_tl1p32(const uint8_t *canon, int M, int K, uint8_t *dst);
 size_t tt_repack_tl2p32_bytes(int M, int K);
 tt_status tt_repack_tl2p32(const uint8_t *canon, int M, int K, uint8_t *dst);
+size_t tt_repack_tl1p32d_bytes(int M, int K);
+tt_status tt_repack_tl1p32d(const uint8_t *canon, int M, int K, uint8_t *dst);
+size_t tt_repack_tl2p32d_bytes(int M, int K);
+tt_status tt_repack_tl2p32d(const uint8_t *canon, int M, int K, uint8_t *dst);
 /* inverses, for tests */
 void tt_unpack_tl1p32(const uint8_t *src, int M, int K, int8_t *w);
 void tt_unpack_tl2p32(const uint8_t *src, int M, int K, int8_t *w);
+void tt_unpack_tl1p32d(const uint8_t *src, int M, int K, int8_t *w);
+void tt_unpack_tl2p32d(const uint8_t *src, int M, int K, int8_t *w);
 
 /* ---- Scalar references (ref_tl.c): read the canonical layout and int8 x ---- */
 struct tt_kargs;

@@ -16,6 +16,11 @@ BK / SW slots before widening, so it cannot wrap while
 TL1 BK = 256 would reach 128 * 256 = 32768 and wrap (KERNELS.md s4): it is
 rejected.  The bound counts every slot of the block against every lane,
 although on AVX2/AVX-512 a lane sees only 1/2 or 1/4 of them.
+
+neondot kernels (layout <fmt>p32d) sum the lo and hi byte planes with
+udot/sdot straight into int32 lanes: no int16 stage, so BK only sizes the
+table block kept in L1 (a lane grows by at most 4*255 + 256*4*128 per
+group of 4 slots; int32 holds that for any K a tensor can have).
 """
 
 from ..space import Variant, grid, tiles_of
@@ -73,11 +78,17 @@ def restrict(fmt, isa, op, p):
     if BK <= 0 or BK % (SW[fmt] * GROUP):
         return f"BK = {BK} must be a multiple of {SW[fmt] * GROUP} (groups of {GROUP} slots of {SW[fmt]} weights)"
     n_slots = BK // SW[fmt]
-    if n_slots * ENTRY_MAX[fmt] > INT16_MAX:
+    if isa != "neondot" and n_slots * ENTRY_MAX[fmt] > INT16_MAX:
         return (f"int16 overflow: BK/{SW[fmt]} = {n_slots} slots x |entry| {ENTRY_MAX[fmt]} = "
                 f"{n_slots * ENTRY_MAX[fmt]} > {INT16_MAX}")
     if op == "gemv" and ntok != 1:
         return "a GEMV has one token"
+    if isa == "neondot":
+        # udot/sdot sum into int32 directly: no int16 bound; 16 int32x4
+        # accumulators per 32-row panel and token fill the register file
+        if bm != PANEL or ntok != 1:
+            return "neondot keeps 16 int32 accumulators per panel: bm = 32, ntok = 1"
+        return None
     live = ntok * (bm // PANEL) * 4
     if live > ACC_BUDGET[isa]:
         return f"register pressure: {live} int16 accumulators > {ACC_BUDGET[isa]}"
@@ -88,6 +99,10 @@ def _space(fmt, arch):
     out = [("c", "gemv", dict(bm=1)), ("c", "gemm", dict(bm=1))]
     bks = {"tl1": [64, 128, 248], "tl2": [96, 192, 252]}[fmt]
     simd = ["avx2", "avx512"] if arch == "x86_64" else ["neon"]
+    if arch == "aarch64":
+        for p in grid(BM=[64, 256], BK=bks + [384]):
+            out.append(("neondot", "gemv", dict(p, bm=32)))
+        out.append(("neondot", "gemm", dict(BM=64, BK=bks[1], bm=32, ntok=1)))
     for isa in simd:
         for p in grid(BM=[64, 256], BK=bks, bm=[32, 64]):
             out.append((isa, "gemv", dict(p)))
@@ -109,15 +124,16 @@ def prior(isa, op, p):
 
 
 def make(fmt, isa, op, p):
-    fam = "c" if isa == "c" else ("neon" if isa.startswith("neon") else "x86")
+    fam = "c" if isa == "c" else isa if isa.startswith("neon") else "x86"
     canonical = isa == "c"
+    layout = fmt if canonical else f"{fmt}p32d" if isa == "neondot" else f"{fmt}p32"
     return Variant(
         op=op, wfmt=fmt, afmt="lut16", isa=isa,
         template=f"tl_{fam}.c.j2",
         tiles=tiles_of(p),
-        layout=fmt if canonical else f"{fmt}p32",
+        layout=layout,
         ref=f"tt_ref_{fmt}_{op}",
-        repack=None if canonical else f"tt_repack_{fmt}p32",
+        repack=None if canonical else f"tt_repack_{layout}",
         act_prep=f"tt_lut_{fmt}",
         max_n=1 if op == "gemv" else 0,
         row_align=1 if canonical else p["BM"],

@@ -41,6 +41,13 @@ static void round_trip(tt_wformat fmt, int M, int K) {
     if (fmt == TT_FMT_TL1) tt_unpack_tl1p32(p, M, K, back);
     else tt_unpack_tl2p32(p, M, K, back);
     CHECK(memcmp(w, back, (size_t)M * K) == 0, "%sp32 round trip %dx%d", nm, M, K);
+    /* dot panel layout (NEON udot/sdot): same size, other byte order */
+    CHECK(pb == (fmt == TT_FMT_TL1 ? tt_repack_tl1p32d_bytes(M, K) : tt_repack_tl2p32d_bytes(M, K)), "p32d size");
+    CHECK((fmt == TT_FMT_TL1 ? tt_repack_tl1p32d(t.data, M, K, p) : tt_repack_tl2p32d(t.data, M, K, p)) == TT_OK, "repack");
+    memset(back, 9, (size_t)M * K);
+    if (fmt == TT_FMT_TL1) tt_unpack_tl1p32d(p, M, K, back);
+    else tt_unpack_tl2p32d(p, M, K, back);
+    CHECK(memcmp(w, back, (size_t)M * K) == 0, "%sp32d round trip %dx%d", nm, M, K);
     free(p);
     tt_tensor_free(&t);
     free(w);

@@ -19,8 +19,11 @@ def test_every_tl_variant_satisfies_its_restrictions(arch):
         if v.isa != "c":
             assert p["bm"] % _tl.PANEL == 0 and p["BM"] % p["bm"] == 0, v.name
             assert p["BK"] % (_tl.SW[v.wfmt] * _tl.GROUP) == 0, v.name
-            assert p["BK"] // _tl.SW[v.wfmt] * _tl.ENTRY_MAX[v.wfmt] <= 32767, v.name
-            assert v.row_align == p["BM"] and v.layout == v.wfmt + "p32"
+            if v.isa != "neondot":  # int16 lanes
+                assert p["BK"] // _tl.SW[v.wfmt] * _tl.ENTRY_MAX[v.wfmt] <= 32767, v.name
+            assert v.row_align == p["BM"]
+            assert v.layout == v.wfmt + ("p32d" if v.isa == "neondot" else "p32")
+            assert v.repack == "tt_repack_" + v.layout
         else:
             assert v.layout == v.wfmt and v.repack is None
         assert v.act_prep == f"tt_lut_{v.wfmt}"
@@ -35,7 +38,7 @@ def test_tl_counts_moderate_and_generic_present(arch):
         for op in ("gemv", "gemm"):
             assert any(v.op == op and v.isa == "c" and v.layout == fmt for v in f), (fmt, op)
             isas = {v.isa for v in f if v.op == op}
-            want = {"c", "avx2", "avx512"} if arch == "x86_64" else {"c", "neon"}
+            want = {"c", "avx2", "avx512"} if arch == "x86_64" else {"c", "neon", "neondot"}
             assert want <= isas, (fmt, op, isas)
 
 
@@ -50,6 +53,13 @@ def test_overflowing_bk_is_rejected():
     assert "int16 overflow" in i2s_neon.restrict("neon", "gemv", dict(rows=1, kunroll=8))
     assert i2s_neon.restrict("neon", "gemv", dict(rows=1, kunroll=4)) is None
     assert i2s_neon.restrict("neondot", "gemv", dict(rows=1, kunroll=8)) is None
+
+
+def test_neondot_has_no_int16_bound_but_one_panel():
+    assert tl1.restrict("neondot", "gemv", dict(GOOD, BK=512)) is None     # int32 lanes: no wrap
+    assert tl1.restrict("neon", "gemv", dict(GOOD, BK=512)) is not None    # int16 lanes would wrap
+    assert tl2.restrict("neondot", "gemv", dict(GOOD, bm=64)) is not None
+    assert tl2.restrict("neondot", "gemm", dict(GOOD, ntok=2)) is not None
 
 
 def test_divisibility_and_budget_rejected():
