@@ -889,6 +889,9 @@ tt_status tt_model_forward(const tt_model *m, tt_state *s, const int *tokens, in
     const tt_config *c = &m->cfg;
     const tt_weights *w = &m->w;
     if (n < 1 || n > s->cap_n) return tt_set_error(TT_E_ARG, "forward: %d tokens, the state holds %d", n, s->cap_n);
+    if (pool && tt_pool_threads(pool) > s->nthreads)
+        return tt_set_error(TT_E_ARG, "forward: pool of %d threads, the state was made for %d", tt_pool_threads(pool),
+                            s->nthreads);
     if (s->pos + n > s->seq)
         return tt_set_error(TT_E_ARG, "forward: positions %d..%d exceed the KV cache (%d)", s->pos, s->pos + n - 1, s->seq);
     const int d = c->hidden, qd = tt_config_qdim(c), kv = tt_config_kvdim(c), hd = c->head_dim, f = c->ffn;
