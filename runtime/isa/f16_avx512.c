@@ -94,10 +94,74 @@ static inline __attribute__((always_inline)) void fk_rows(ld_fn LD, size_t es, c
     }
 }
 
+/* ---- fp16 GEMM (N >= 4, prefill) ----------------------------------------------
+ * The streaming kernel above re-converts each 4-row block once per group of
+ * 4 tokens, and the conversions compete with the FMAs for the same ports.
+ * For batches, a 4-row x KC-column block is converted to fp32 once into a
+ * 16 KiB buffer (stays in L1) and reused by every token; partial sums of
+ * each KC chunk are added to y. */
+#define KC 1024
+#define NC 64
+
+static inline __attribute__((always_inline)) void packed4(const float *wb, int kc, const float *x, int ldx, float *y,
+                                                          int ldy, int m, int n0, int first, const int NB) {
+    __m512 acc[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int t = 0; t < NB; t++) acc[r][t] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k += 16) {
+        const __mmask16 mk = kc - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (kc - k)) - 1);
+        const __m512 w[4] = {_mm512_load_ps(wb + k), _mm512_load_ps(wb + KC + k), _mm512_load_ps(wb + 2 * KC + k),
+                             _mm512_load_ps(wb + 3 * KC + k)};
+        for (int t = 0; t < NB; t++) {
+            const __m512 xv = _mm512_maskz_loadu_ps(mk, x + (size_t)(n0 + t) * ldx + k);
+            for (int r = 0; r < 4; r++) acc[r][t] = _mm512_fmadd_ps(w[r], xv, acc[r][t]);
+        }
+    }
+    for (int r = 0; r < 4; r++)
+        for (int t = 0; t < NB; t++) {
+            float *o = &y[(size_t)(n0 + t) * ldy + m + r];
+            const float v = _mm512_reduce_add_ps(acc[r][t]);
+            *o = first ? v : *o + v;
+        }
+}
+
 void tt_fk_f16_avx512(const void *W, const float *rs, int K, const float *x, int ldx, int N, float *y, int ldy,
                       int m0, int m1) {
-    fk_rows(ld_f16, 2, W, rs, K, x, ldx, N, y, ldy, m0, m1);
+    if (N < 4) {
+        fk_rows(ld_f16, 2, W, rs, K, x, ldx, N, y, ldy, m0, m1);
+        return;
+    }
+    /* rows 4 at a time; wb rows are KC floats apart, zero past kc (masked loads) */
+    float wb[4 * KC] __attribute__((aligned(64)));
+    const int m4 = m0 + (m1 - m0) / 4 * 4;
+    /* token panels of NC keep the x panel (NC x KC fp32 = 256 KiB) in L2 while every row block uses it */
+    for (int p0 = 0; p0 < N; p0 += NC) {
+        const int pn = N - p0 < NC ? N - p0 : NC;
+        const float *xp = x + (size_t)p0 * ldx;
+        float *yp = y + (size_t)p0 * ldy;
+        for (int m = m0; m < m4; m += 4) {
+            for (int k0 = 0; k0 < K; k0 += KC) {
+                const int kc = K - k0 < KC ? K - k0 : KC;
+                for (int r = 0; r < 4; r++)
+                    for (int k = 0; k < kc; k += 16) {
+                        const __mmask16 mk = kc - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (kc - k)) - 1);
+                        _mm512_store_ps(wb + r * KC + k, ld_f16(W, (size_t)K, m + r, k0 + k, mk));
+                    }
+                for (int n0 = 0; n0 < pn; n0 += 4) switch (pn - n0 < 4 ? pn - n0 : 4) {
+                    case 1: packed4(wb, kc, xp + k0, ldx, yp, ldy, m, n0, k0 == 0, 1); break;
+                    case 2: packed4(wb, kc, xp + k0, ldx, yp, ldy, m, n0, k0 == 0, 2); break;
+                    case 3: packed4(wb, kc, xp + k0, ldx, yp, ldy, m, n0, k0 == 0, 3); break;
+                    default: packed4(wb, kc, xp + k0, ldx, yp, ldy, m, n0, k0 == 0, 4); break;
+                    }
+            }
+            if (rs)
+                for (int n = 0; n < pn; n++)
+                    for (int r = 0; r < 4; r++) yp[(size_t)n * ldy + m + r] *= rs[m + r];
+        }
+    }
+    if (m4 < m1) fk_rows(ld_f16, 2, W, rs, K, x, ldx, N, y, ldy, m4, m1);
 }
+
 void tt_fk_i8_avx512(const void *W, const float *rs, int K, const float *x, int ldx, int N, float *y, int ldy,
                      int m0, int m1) {
     fk_rows(ld_i8, 1, W, rs, K, x, ldx, N, y, ldy, m0, m1);
