@@ -89,6 +89,7 @@ typedef struct {
     const int *gen_ids;
     int n_ids;
     const char *weights; /* where the weights came from */
+    const char *tuning;  /* tuned.tsv used, or NULL */
 } row;
 
 static void emit(const row *r, int json, tt_json *j) {
@@ -129,6 +130,8 @@ static void emit(const row *r, int json, tt_json *j) {
         tj_num(j, "weight_bytes", r->m->bytes_weights);
         tj_int(j, "seed", (long long)r->seed);
         tj_str(j, "weights", r->weights);
+        if (r->tuning) tj_str(j, "tuning", r->tuning);
+        else tj_null(j, "tuning");
         tj_num(j, "load_s", r->load_s);
         if (r->n_ids > 0) {
             char ids[16 * 12 + 4];
@@ -163,6 +166,7 @@ typedef struct {
     int no_bw, json;
     progress_state *prog;
     tt_json *j;
+    const char *tuning;  /* tuned.tsv in use, or NULL      */
     int *ptoks;          /* P + G token ids                */
     double *pp_s, *tg_s; /* R samples each                 */
 } run_args;
@@ -234,7 +238,8 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
     if (st == TT_OK) {
         row r = {.model = cfg->name, .format = tt_mformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
                  .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s,
-                 .weights = a->wf ? "weight file" : "generated: ternary P(-1)=P(0)=P(+1)=1/3, seeded"};
+                 .weights = a->wf ? "weight file" : "generated: ternary P(-1)=P(0)=P(+1)=1/3, seeded",
+                 .tuning = a->mo->tuning ? a->tuning : NULL};
         if (P > 0) {
             r.phase = "pp";
             r.tokens = P;
@@ -271,7 +276,8 @@ int cmd_bench_decode(int argc, char **argv) {
         {"batch", 1, NULL, "prefill chunk in tokens (default P, at most 512)"},
         {"variant", 1, NULL, "GEMV variant name for every BitLinear (default: tuned, then prior)"},
         {"gemm-variant", 1, NULL, "GEMM variant name (same layout as the GEMV)"},
-        {"tuning", 1, NULL, "tuned.tsv from the tuner"},
+        {"tuning", 1, NULL, "tuned.tsv from the tuner (default results/<machine-id>/tuned.tsv when it exists)"},
+        {"no-tuning", 0, NULL, "ignore tuned results: the generator's prior picks the variants"},
         {"lm-head", 1, NULL, "fp16 | i8 (default fp16; fp32 for --format fp32)"},
         {"kv", 1, NULL, "KV cache fp16 | fp32 (default fp16)"},
         {"weights", 1, NULL, "load weights from this file (mmap) instead of generating them"},
@@ -360,8 +366,18 @@ int cmd_bench_decode(int argc, char **argv) {
         }
     }
     tt_tuning tuning = {0};
-    if ((s = tt_opt_get(o, no, "tuning"))) {
-        if ((st = tt_tuning_load(&tuning, s)) != TT_OK) return tt_die(st);
+    char tpath[512];
+    const char *tuned = tt_opt_get(o, no, "tuning");
+    if (!tuned && !tt_opt_get(o, no, "no-tuning")) { /* this machine's tuner results, if any */
+        tt_machine mach;
+        char id[160];
+        tt_machine_describe(&mach);
+        tt_machine_id(&mach, tt_cpu_features(), id, sizeof id);
+        snprintf(tpath, sizeof tpath, "results/%s/tuned.tsv", id);
+        if (access(tpath, R_OK) == 0) tuned = tpath;
+    }
+    if (tuned) {
+        if ((st = tt_tuning_load(&tuning, tuned)) != TT_OK) return tt_die(st);
         mo.tuning = &tuning;
     }
     mo.batch = B ? B : TT_MAX(1, TT_MIN(P, 512)); /* one batch, like llama-bench's pp, up to 512 tokens */
@@ -423,7 +439,7 @@ int cmd_bench_decode(int argc, char **argv) {
                        "tokens", "tokens/s", "p25", "p75", "cv", "MiB/token", "GB/s", "bw GB/s", "%bw");
             header = 1;
         }
-        run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, bw_given, no_bw, json, &prog, &j, ptoks, pp_s, tg_s};
+        run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, bw_given, no_bw, json, &prog, &j, tuned, ptoks, pp_s, tg_s};
         /* an error is a row (and a message); the other thread counts still run */
         if ((st = run_threads(&ra, T, pool)) != TT_OK) {
             char msg[512];
