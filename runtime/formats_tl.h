@@ -97,6 +97,15 @@ static inline int tt_tl2_digit(int idx, int d) { /* balanced-ternary digit d (0 
     return (v / p) % 3 - 1;
 }
 
+/* Weight digits per table entry i, for vectorized table builders:
+ * TL2 e[i] = D0[i]*x0 + D1[i]*x1 + D2[i]*x2 (i = 9*D0 + 3*D1 + D2, 14 and 15 unused);
+ * TL1 e[i] = A[i]*x0 + B[i]*x1 (i = 3*A + B + 4, 9..15 unused). */
+#define TT_TL2_D0 {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}
+#define TT_TL2_D1 {0, 0, 1, 1, 1, -1, -1, -1, 0, 0, 0, 1, 1, 1, 0, 0}
+#define TT_TL2_D2 {0, 1, -1, 0, 1, -1, 0, 1, -1, 0, 1, -1, 0, 1, 0, 0}
+#define TT_TL1_A {-1, -1, -1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0}
+#define TT_TL1_B {-1, 0, 1, -1, 0, 1, -1, 0, 1, 0, 0, 0, 0, 0, 0, 0}
+
 /* ---- Slots and activation tables ("lut16") ------------------------------------- */
 #define TT_LUT_GROUP 4            /* slots per group                          */
 #define TT_LUT_GROUP_BYTES 128    /* 4 slots x 16 entries x (lo + hi)          */
@@ -114,6 +123,19 @@ size_t tt_lut_tl1_bytes(int K);
 size_t tt_lut_tl2_bytes(int K);
 void tt_lut_tl1(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts);
 void tt_lut_tl2(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts);
+/* Portable builders of groups [g0, g1); per-ISA builders (runtime/isa/
+ * lut_<isa>.c) vectorize the groups of whole slots (TL1: g < K/8, TL2:
+ * g < (K/3)/4) and leave the last, partial groups to these. */
+void tt_lut_tl1_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1);
+void tt_lut_tl2_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1);
+#define TT_LUT_ISA_DECL(isa)                                                                  \
+    void tt_lut_tl1_##isa(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts); \
+    void tt_lut_tl2_##isa(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts); \
+    size_t tt_lut_tl1_##isa##_bytes(int K);                                                   \
+    size_t tt_lut_tl2_##isa##_bytes(int K);
+TT_LUT_ISA_DECL(avx2)
+TT_LUT_ISA_DECL(avx512)
+TT_LUT_ISA_DECL(neon)
 static inline void tt_lut_share(int groups, int part, int nparts, int *g0, int *g1) {
     *g0 = (int)((long)groups * part / nparts);
     *g1 = (int)((long)groups * (part + 1) / nparts);

@@ -30,9 +30,20 @@ static inline void tl1_entries(int x0, int x1, int16_t e[16]) {
 
 void tt_lut_tl1(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts) {
     (void)Kp;
-    const int S = tt_tl1_slots(K);
     int g0, g1;
-    tt_lut_share(tt_lut_groups(S), part, nparts, &g0, &g1);
+    tt_lut_share(tt_lut_groups(tt_tl1_slots(K)), part, nparts, &g0, &g1);
+    tt_lut_tl1_range(x, K, dst, g0, g1);
+}
+
+void tt_lut_tl2(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts) {
+    (void)Kp;
+    int g0, g1;
+    tt_lut_share(tt_lut_groups(tt_tl2_slots(K)), part, nparts, &g0, &g1);
+    tt_lut_tl2_range(x, K, dst, g0, g1);
+}
+
+void tt_lut_tl1_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1) {
+    const int S = tt_tl1_slots(K);
     int16_t e[16];
     for (int g = g0; g < g1; g++)
         for (int s = 0; s < TT_LUT_GROUP; s++) {
@@ -45,11 +56,8 @@ void tt_lut_tl1(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int npar
         }
 }
 
-void tt_lut_tl2(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts) {
-    (void)Kp;
+void tt_lut_tl2_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1) {
     const int T = K / 3, S = tt_tl2_slots(K);
-    int g0, g1;
-    tt_lut_share(tt_lut_groups(S), part, nparts, &g0, &g1);
     int16_t e[16];
     for (int g = g0; g < g1; g++)
         for (int s = 0; s < TT_LUT_GROUP; s++) {

@@ -32,6 +32,7 @@ SW = {"tl1": 2, "tl2": 3}                 # weights per slot
 ENTRY_MAX = {"tl1": 2 * 128, "tl2": 3 * 128}
 GROUP_BYTES = {"tl1": 64, "tl2": 80}      # panel bytes per group (runtime/formats_tl.h)
 LUT_GROUP_BYTES = 128                     # 4 slots x 16 entries x (lo, hi)
+LUT_ISA = {"avx2": "avx2", "avx512": "avx512", "avx512vbmi": "avx512", "neon": "neon", "neondot": "neon"}
 # int16 accumulators a kernel keeps live: 4 per panel (8 rows each) per token
 ACC_BUDGET = {"avx2": 8, "avx512": 16, "avx512vbmi": 16, "neon": 16, "neondot": 16}
 
@@ -134,7 +135,9 @@ def make(fmt, isa, op, p):
         layout=layout,
         ref=f"tt_ref_{fmt}_{op}",
         repack=None if canonical else f"tt_repack_{layout}",
-        act_prep=f"tt_lut_{fmt}",
+        # table builder: portable C for the C kernels, else the ISA's own
+        # (runtime/isa/lut_<isa>.c; neondot uses the plain NEON builder)
+        act_prep=f"tt_lut_{fmt}" if canonical else f"tt_lut_{fmt}_{LUT_ISA[isa]}",
         max_n=1 if op == "gemv" else 0,
         row_align=1 if canonical else p["BM"],
         prio=prior(isa, op, p),

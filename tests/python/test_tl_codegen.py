@@ -26,7 +26,8 @@ def test_every_tl_variant_satisfies_its_restrictions(arch):
             assert v.repack == "tt_repack_" + v.layout
         else:
             assert v.layout == v.wfmt and v.repack is None
-        assert v.act_prep == f"tt_lut_{v.wfmt}"
+        want = f"tt_lut_{v.wfmt}" if v.isa == "c" else f"tt_lut_{v.wfmt}_{_tl.LUT_ISA[v.isa]}"
+        assert v.act_prep == want, v.name
 
 
 @pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
