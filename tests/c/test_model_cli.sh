@@ -33,6 +33,7 @@ expect 2 "bad.json:1:15" -- "$T" bench decode --model "$tmp/bad.json" "${Q[@]}"
 expect 2 "unknown --format 'q4'" -- "$T" bench decode --model models/dummy/tiny.json --format q4 "${Q[@]}"
 expect 2 "--prompt wants" -- "$T" bench decode --model models/dummy/tiny.json --prompt -3 --no-bw
 expect 2 "unknown option" -- "$T" bench decode --model models/dummy/tiny.json --frobnicate
+expect 2 "exceed tiny's max_seq 64" -- "$T" bench decode --model models/dummy/tiny.json --prompt 60 --gen 10 --no-bw
 expect 2 "no variant named" -- "$T" bench decode --model models/dummy/tiny.json --variant gemv_nonexistent "${Q[@]}"
 # fp32 of a 100B model fits no machine we run on: refused before allocating
 expect 3 "MemAvailable" -- "$T" bench decode --model models/dummy/dummy-100b.json --format fp32 "${Q[@]}"
