@@ -63,6 +63,17 @@ float tt_f16_to_f32(uint16_t h) {
 }
 
 /* ---- portable kernels -------------------------------------------------------------- */
+#if defined(__aarch64__)
+/* the hardware conversion (exact, like tt_f16_to_f32) lets the compiler vectorize */
+static inline float h2f(uint16_t h) {
+    __fp16 v;
+    memcpy(&v, &h, 2);
+    return (float)v;
+}
+#else
+#define h2f tt_f16_to_f32
+#endif
+
 #define FK_C(NAME, T, CONV)                                                                                     \
     static void NAME(const void *W, const float *rs, int K, const float *x, int ldx, int N, float *y, int ldy,  \
                      int m0, int m1) {                                                                          \
@@ -77,20 +88,20 @@ float tt_f16_to_f32(uint16_t h) {
         }                                                                                                       \
     }
 #define CONV_ID(v) ((float)(v))
-FK_C(fk_f16_c, uint16_t, tt_f16_to_f32)
+FK_C(fk_f16_c, uint16_t, h2f)
 FK_C(fk_i8_c, int8_t, CONV_ID)
 FK_C(fk_f32_c, float, CONV_ID)
 
 static float dot_f16_c(const float *a, const uint16_t *b, int n) {
     float s = 0.f;
-    for (int k = 0; k < n; k++) s += a[k] * tt_f16_to_f32(b[k]);
+    for (int k = 0; k < n; k++) s += a[k] * h2f(b[k]);
     return s;
 }
 static void axpy_f16_c(float *y, float a, const uint16_t *x, int n) {
-    for (int k = 0; k < n; k++) y[k] += a * tt_f16_to_f32(x[k]);
+    for (int k = 0; k < n; k++) y[k] += a * h2f(x[k]);
 }
 static void f16_to_f32_c(const uint16_t *s, float *d, int n) {
-    for (int k = 0; k < n; k++) d[k] = tt_f16_to_f32(s[k]);
+    for (int k = 0; k < n; k++) d[k] = h2f(s[k]);
 }
 static void f32_to_f16_c(const float *s, uint16_t *d, int n) {
     for (int k = 0; k < n; k++) d[k] = tt_f32_to_f16(s[k]);
