@@ -274,14 +274,37 @@ static tt_status run_decode(const tt_config *c, const tt_model_opts *o, tt_weigh
     return st;
 }
 
+/* NaN anywhere makes these infinite, so a comparison against them fails
+ * (explicit loops: gcc 12 for aarch64 crashes vectorizing an fmax reduction). */
 static double max_abs(const float *a, size_t n) {
     double m = 0;
-    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(a[i]));
+    for (size_t i = 0; i < n; i++) {
+        const double d = fabs(a[i]);
+        if (isnan(d)) return INFINITY;
+        if (d > m) m = d;
+    }
     return m;
 }
 static double max_diff(const float *a, const float *b, size_t n) {
     double m = 0;
-    for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]));
+    for (size_t i = 0; i < n; i++) {
+        const double d = fabs((double)a[i] - b[i]);
+        if (isnan(d)) return INFINITY;
+        if (d > m) m = d;
+    }
+    return m;
+}
+/* max |ref - a| (infinite if a holds a NaN); *scale = max |ref| */
+static double diff_vs_double(const double *ref, const float *a, size_t n, double *scale) {
+    double m = 0, s = 0;
+    *scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double d = fabs(ref[i] - a[i]);
+        if (isnan(d)) return INFINITY;
+        if (d > m) m = d;
+        if (fabs(ref[i]) > s) s = fabs(ref[i]);
+    }
+    *scale = s;
     return m;
 }
 static int finite_all(const float *a, size_t n) {
@@ -322,7 +345,8 @@ static void imat_load(imat *A, const tt_config *c, uint64_t seed, int id, int M,
 /* y = W quant(x) * s_w / s_a  (activation quantization per KERNELS.md s1) */
 static void ibitlinear(const imat *A, const double *x, double *y) {
     double amax = 0;
-    for (int k = 0; k < A->K; k++) amax = fmax(amax, fabs(x[k]));
+    for (int k = 0; k < A->K; k++)
+        if (fabs(x[k]) > amax) amax = fabs(x[k]);
     const double sa = 127.0 / fmax(amax, 1e-5);
     int *q = malloc(sizeof(int) * A->K);
     for (int k = 0; k < A->K; k++) q[k] = (int)fmin(127, fmax(-128, nearbyint(x[k] * sa)));
@@ -486,11 +510,8 @@ static void test_decode(const char *path, int all_shapes, tt_pool *pool1, tt_poo
     /* independent implementation */
     double *il = malloc(sizeof(double) * (size_t)(GEN + 1) * c.vocab);
     independent_logits(&c, o.seed, ref.tokens, NPROMPT, GEN, 0, il);
-    double dm = 0, sc = 0;
-    for (size_t i = 0; i < (size_t)(GEN + 1) * c.vocab; i++) {
-        dm = fmax(dm, fabs(il[i] - ref.logits[i]));
-        sc = fmax(sc, fabs(il[i]));
-    }
+    double sc;
+    const double dm = diff_vs_double(il, ref.logits, (size_t)(GEN + 1) * c.vocab, &sc);
     CHECK(dm <= TOL_INDEP * sc, "%s: decoder vs independent float model: logits differ by %.3g (max %.3g, allowed %.3g)",
           c.name, dm, sc, TOL_INDEP * sc);
     if (getenv("TT_TEST_VERBOSE")) fprintf(stderr, "%s: independent max diff %.3g of %.3g\n", c.name, dm, sc);
@@ -557,12 +578,9 @@ static void test_decode(const char *path, int all_shapes, tt_pool *pool1, tt_poo
         const size_t n = (size_t)(GEN + 1) * c.vocab;
         CHECK(finite_all(r.logits, n), "%s: fp16 KV logits not finite", c.name);
         /* against the independent model with K/V rounded to fp16 the same way */
-        double *il16 = malloc(sizeof(double) * n), d0 = 0, s0 = 0;
+        double *il16 = malloc(sizeof(double) * n), s0;
         independent_logits(&c, o.seed, r.tokens, NPROMPT, GEN, 1, il16);
-        for (size_t i = 0; i < n; i++) {
-            d0 = fmax(d0, fabs(il16[i] - r.logits[i]));
-            s0 = fmax(s0, fabs(il16[i]));
-        }
+        const double d0 = diff_vs_double(il16, r.logits, n, &s0);
         CHECK(d0 <= TOL_INDEP * s0, "%s: fp16 KV cache vs independent model: logits differ by %.3g of %.3g", c.name, d0, s0);
         if (getenv("TT_TEST_VERBOSE")) fprintf(stderr, "%s: fp16 KV vs independent %.3g of %.3g\n", c.name, d0, s0);
         free(il16);
