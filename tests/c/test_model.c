@@ -218,6 +218,34 @@ static void test_fmat(tt_pool *pool) {
                 }
 }
 
+/* The generator's distribution: P(-1) = P(0) = P(+1) = TT_MODEL_P_ZERO =
+ * 1/3 over 1.2M weights (10 standard deviations = 0.0043), zero padding,
+ * rows that differ, and a stream that depends on the seed. */
+static void test_generator(void) {
+    const int K = 1000, R = 1200; /* K % 128 != 0: the last block is padded */
+    uint8_t row[1024], row2[1024];
+    int8_t w[1000];
+    long cnt[3] = {0, 0, 0};
+    int same_rows = 0, bad_pad = 0;
+    for (int r = 0; r < R; r++) {
+        tt_gen_i2s_row(5, tt_tensor_id(0, TT_TL_WQ), r, K, row);
+        tt_i2s_row_to_i8(row, K, w);
+        for (int k = 0; k < K; k++) cnt[w[k] + 1]++;
+        bad_pad += tt_i2s_validate(row, 1, K) != TT_OK;
+        if (r) same_rows += memcmp(row, row2, tt_i2s_row_bytes(K)) == 0;
+        memcpy(row2, row, tt_i2s_row_bytes(K));
+    }
+    const double n = (double)K * R;
+    for (int v = 0; v < 3; v++)
+        CHECK(fabs(cnt[v] / n - TT_MODEL_P_ZERO) < 0.0043, "P(w = %d) = %.4f, expected 1/3", v - 1, cnt[v] / n);
+    CHECK(bad_pad == 0 && same_rows == 0, "generator: %d rows with bad padding, %d repeated rows", bad_pad, same_rows);
+    tt_gen_i2s_row(6, tt_tensor_id(0, TT_TL_WQ), 0, K, row2);
+    tt_gen_i2s_row(5, tt_tensor_id(0, TT_TL_WQ), 0, K, row);
+    CHECK(memcmp(row, row2, tt_i2s_row_bytes(K)) != 0, "generator ignores the seed");
+    const float s1 = tt_gen_scale(5, tt_tensor_id(0, TT_TL_WQ), K), s2 = tt_gen_scale(5, tt_tensor_id(0, TT_TL_WK), K);
+    CHECK(s1 != s2 && s1 >= 0.9f * sqrtf(1.5f / K) && s1 <= 1.1f * sqrtf(1.5f / K), "scales %g %g", s1, s2);
+}
+
 /* ---- helpers -------------------------------------------------------------------------------- */
 typedef struct {
     int P, G;
@@ -781,6 +809,7 @@ static void test_memory(void) {
 int main(void) {
     test_json();
     test_half();
+    test_generator();
     test_configs();
     tt_pool *p1 = tt_pool_create(1, 0), *p2 = tt_pool_create(2, 0);
     test_fmat(p2);
