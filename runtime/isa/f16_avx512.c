@@ -43,7 +43,8 @@ static inline __attribute__((always_inline)) void block4(ld_fn LD, size_t es, co
     const char *base = (const char *)W + (size_t)m * ld * es;
     for (int k = 0; k < K; k += 16) {
         const __mmask16 mk = K - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
-        for (int r = 0; r < 4; r++) _mm_prefetch(base + (r * ld + k) * es + PF_BYTES, _MM_HINT_T0);
+        if (((size_t)k * es) % 64 == 0) /* once per cache line of each row */
+            for (int r = 0; r < 4; r++) _mm_prefetch(base + (r * ld + k) * es + PF_BYTES, _MM_HINT_T0);
         const __m512 w[4] = {LD(W, ld, m, k, mk), LD(W, ld, m + 1, k, mk), LD(W, ld, m + 2, k, mk),
                              LD(W, ld, m + 3, k, mk)};
         for (int t = 0; t < NB; t++) {
