@@ -41,13 +41,14 @@
  *      one little-endian word whatever the vector length L (1, 2, 4).
  * The layout depends on no tile parameter: BM/BK/bm are kernel choices.
  *
- * Dot-product panel layouts ("tl1p32d", "tl2p32d", for NEON sdot/udot):
- * same panels, groups and sizes, but each 16-byte vector v (rows 8v..8v+7)
- * holds lane 4j + s = slot s of row 8v + j (low nibble) and row 8v + 4 + j
- * (high nibble), so 4 adjacent bytes are the 4 slots of one row and a dot
- * product with ones sums them into that row's int32 lane.  TL2 sign bits:
- * the 16-bit little-endian word at 64 + 4v + 2*half (half 0 = low nibbles,
- * 1 = high) has bit 4j + s for lane 4j + s. */
+ * Dot-product panel layouts ("tl1p32d", "tl2p32d", for NEON sdot/udot and
+ * AVX-512 VBMI vpermb/vpdpbusd): same panels, groups and sizes, but each
+ * 16-byte vector v (rows 8v..8v+7) holds lane 4j + s = slot s of row 8v + j
+ * (low nibble) and row 8v + 4 + j (high nibble), so 4 adjacent bytes are
+ * the 4 slots of one row and a dot product with ones sums them into that
+ * row's int32 lane.  TL2 sign bits: byte lane 16v + 4j + s of the low
+ * (high) nibbles is bit 16v + 4j + s of the little-endian 64-bit word at
+ * byte 64 (72): one AVX-512 byte mask, or a 16-bit word per NEON vector. */
 #ifndef TT_FORMATS_TL_H
 #define TT_FORMATS_TL_H
 
@@ -92,9 +93,8 @@ tt_status tt_tl2_validate(const uint8_t *src, int M, int K);
 
 /* Decoding helpers shared by the references and the generic kernels. */
 static inline int tt_tl2_digit(int idx, int d) { /* balanced-ternary digit d (0 = 9s) of idx in [0,13] */
-    const int v = idx + 13;                       /* 0..26, digits in {0,1,2} */
-    const int p = d == 0 ? 9 : d == 1 ? 3 : 1;
-    return (v / p) % 3 - 1;
+    const int v = idx + 13;                       /* 0..26: plain base-3 digits in {0,1,2} */
+    return (d == 0 ? v / 9 : d == 1 ? v / 3 % 3 : v % 3) - 1;
 }
 
 /* Weight digits per table entry i, for vectorized table builders:
@@ -123,11 +123,12 @@ size_t tt_lut_tl1_bytes(int K);
 size_t tt_lut_tl2_bytes(int K);
 void tt_lut_tl1(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts);
 void tt_lut_tl2(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts);
-/* Portable builders of groups [g0, g1); per-ISA builders (runtime/isa/
- * lut_<isa>.c) vectorize the groups of whole slots (TL1: g < K/8, TL2:
- * g < (K/3)/4) and leave the last, partial groups to these. */
-void tt_lut_tl1_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1);
-void tt_lut_tl2_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1);
+/* Portable builders of groups [g0, g1), group g written at out + (g - g0)
+ * * 128; per-ISA builders (runtime/isa/lut_<isa>.c) vectorize the groups of
+ * whole slots (TL1: g < K/8, TL2: g < (K/3)/4) and leave the last, partial
+ * groups to these. */
+void tt_lut_tl1_range(const int8_t *x, int K, uint8_t *out, int g0, int g1);
+void tt_lut_tl2_range(const int8_t *x, int K, uint8_t *out, int g0, int g1);
 #define TT_LUT_ISA_DECL(isa)                                                                  \
     void tt_lut_tl1_##isa(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts); \
     void tt_lut_tl2_##isa(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts); \
@@ -136,6 +137,11 @@ void tt_lut_tl2_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1);
 TT_LUT_ISA_DECL(avx2)
 TT_LUT_ISA_DECL(avx512)
 TT_LUT_ISA_DECL(neon)
+/* "lut16s" (TL2 on AVX-512 VBMI): per group 256 bytes = [lo of +e][lo of -e]
+ * [hi of +e][hi of -e], 4 slots x 16 entries each, so a 7-bit vpermi2b
+ * index (sign << 6 | slot << 4 | magnitude) looks up the signed entry. */
+size_t tt_lut_tl2s_avx512vbmi_bytes(int K);
+void tt_lut_tl2s_avx512vbmi(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts);
 static inline void tt_lut_share(int groups, int part, int nparts, int *g0, int *g1) {
     *g0 = (int)((long)groups * part / nparts);
     *g1 = (int)((long)groups * (part + 1) / nparts);

@@ -32,17 +32,17 @@ void tt_lut_tl1(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int npar
     (void)Kp;
     int g0, g1;
     tt_lut_share(tt_lut_groups(tt_tl1_slots(K)), part, nparts, &g0, &g1);
-    tt_lut_tl1_range(x, K, dst, g0, g1);
+    tt_lut_tl1_range(x, K, dst + (size_t)g0 * TT_LUT_GROUP_BYTES, g0, g1);
 }
 
 void tt_lut_tl2(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts) {
     (void)Kp;
     int g0, g1;
     tt_lut_share(tt_lut_groups(tt_tl2_slots(K)), part, nparts, &g0, &g1);
-    tt_lut_tl2_range(x, K, dst, g0, g1);
+    tt_lut_tl2_range(x, K, dst + (size_t)g0 * TT_LUT_GROUP_BYTES, g0, g1);
 }
 
-void tt_lut_tl1_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1) {
+void tt_lut_tl1_range(const int8_t *x, int K, uint8_t *out, int g0, int g1) {
     const int S = tt_tl1_slots(K);
     int16_t e[16];
     for (int g = g0; g < g1; g++)
@@ -52,11 +52,11 @@ void tt_lut_tl1_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1) {
                 tl1_entries(x[2 * t], 2 * t + 1 < K ? x[2 * t + 1] : 0, e);
             else
                 memset(e, 0, sizeof e);
-            put(dst + (size_t)g * TT_LUT_GROUP_BYTES, s, e);
+            put(out + (size_t)(g - g0) * TT_LUT_GROUP_BYTES, s, e);
         }
 }
 
-void tt_lut_tl2_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1) {
+void tt_lut_tl2_range(const int8_t *x, int K, uint8_t *out, int g0, int g1) {
     const int T = K / 3, S = tt_tl2_slots(K);
     int16_t e[16];
     for (int g = g0; g < g1; g++)
@@ -72,6 +72,6 @@ void tt_lut_tl2_range(const int8_t *x, int K, uint8_t *dst, int g0, int g1) {
             } else {
                 memset(e, 0, sizeof e);
             }
-            put(dst + (size_t)g * TT_LUT_GROUP_BYTES, s, e);
+            put(out + (size_t)(g - g0) * TT_LUT_GROUP_BYTES, s, e);
         }
 }

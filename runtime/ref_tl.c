@@ -26,15 +26,24 @@ static inline int tl2_weight(const uint8_t *row, int K, int k) {
     return neg ? -w : w;
 }
 
+/* Decode K in chunks of CHUNK weights per row, then every token's dot
+ * product with the chunk; y[n][m] is the running int32 sum. */
+#define CHUNK 1024
 static void ref(const tt_kargs *a, int m0, int m1, int n0, int n1, int tl2) {
     const size_t rb = tl2 ? tt_tl2_row_bytes(a->K) : tt_tl1_row_bytes(a->K);
+    int8_t w[CHUNK];
     for (int m = m0; m < m1; m++) {
         const uint8_t *row = a->w + (size_t)m * rb;
-        for (int n = n0; n < n1; n++) {
-            const int8_t *x = a->x + (size_t)n * a->Kp;
-            int32_t acc = 0;
-            for (int k = 0; k < a->K; k++) acc += (tl2 ? tl2_weight(row, a->K, k) : tl1_weight(row, k)) * x[k];
-            a->y[(size_t)n * a->ldy + m] = acc;
+        for (int n = n0; n < n1; n++) a->y[(size_t)n * a->ldy + m] = 0;
+        for (int k0 = 0; k0 < a->K; k0 += CHUNK) {
+            const int kn = a->K - k0 < CHUNK ? a->K - k0 : CHUNK;
+            for (int k = 0; k < kn; k++) w[k] = (int8_t)(tl2 ? tl2_weight(row, a->K, k0 + k) : tl1_weight(row, k0 + k));
+            for (int n = n0; n < n1; n++) {
+                const int8_t *x = a->x + (size_t)n * a->Kp + k0;
+                int32_t acc = 0;
+                for (int k = 0; k < kn; k++) acc += w[k] * x[k];
+                a->y[(size_t)n * a->ldy + m] += acc;
+            }
         }
     }
 }

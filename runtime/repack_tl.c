@@ -37,7 +37,7 @@ static inline void pos(int dot, int r, int s, int *ib, int *ish, int *sb, int *s
     } else { /* p32d: 8 rows x 4 slots per 16 bytes, lane 4j + s */
         const int v = r / 8, half = (r % 8) / 4, j = r % 4, lane = 4 * j + s;
         *ib = 16 * v + lane, *ish = 4 * half;
-        *sb = 64 + 4 * v + 2 * half + lane / 8, *sbit = lane % 8;
+        *sb = 64 + 8 * half + 2 * v + lane / 8, *sbit = lane % 8;
     }
 }
 

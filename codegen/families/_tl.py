@@ -32,6 +32,7 @@ SW = {"tl1": 2, "tl2": 3}                 # weights per slot
 ENTRY_MAX = {"tl1": 2 * 128, "tl2": 3 * 128}
 GROUP_BYTES = {"tl1": 64, "tl2": 80}      # panel bytes per group (runtime/formats_tl.h)
 LUT_GROUP_BYTES = 128                     # 4 slots x 16 entries x (lo, hi)
+INT32_LANES = ("neondot", "avx512vbmi")  # dot-product kernels: no int16 accumulation
 LUT_ISA = {"avx2": "avx2", "avx512": "avx512", "avx512vbmi": "avx512", "neon": "neon", "neondot": "neon"}
 # int16 accumulators a kernel keeps live: 4 per panel (8 rows each) per token
 ACC_BUDGET = {"avx2": 8, "avx512": 16, "avx512vbmi": 16, "neon": 16, "neondot": 16}
@@ -72,6 +73,8 @@ def restrict(fmt, isa, op, p):
     if isa == "c":
         return None
     BM, BK, bm, ntok = p["BM"], p["BK"], p["bm"], p.get("ntok", 1)
+    if p.get("prefetch", 0) % 64:
+        return "prefetch distance must be a multiple of the 64-byte cache line"
     if bm < PANEL or bm % PANEL:
         return f"bm = {bm} must be a multiple of the {PANEL}-row panel"
     if BM < bm or BM % bm:
@@ -79,7 +82,7 @@ def restrict(fmt, isa, op, p):
     if BK <= 0 or BK % (SW[fmt] * GROUP):
         return f"BK = {BK} must be a multiple of {SW[fmt] * GROUP} (groups of {GROUP} slots of {SW[fmt]} weights)"
     n_slots = BK // SW[fmt]
-    if isa != "neondot" and n_slots * ENTRY_MAX[fmt] > INT16_MAX:
+    if isa not in INT32_LANES and n_slots * ENTRY_MAX[fmt] > INT16_MAX:
         return (f"int16 overflow: BK/{SW[fmt]} = {n_slots} slots x |entry| {ENTRY_MAX[fmt]} = "
                 f"{n_slots * ENTRY_MAX[fmt]} > {INT16_MAX}")
     if op == "gemv" and ntok != 1:
@@ -89,6 +92,13 @@ def restrict(fmt, isa, op, p):
         # accumulators per 32-row panel and token fill the register file
         if bm != PANEL or ntok != 1:
             return "neondot keeps 16 int32 accumulators per panel: bm = 32, ntok = 1"
+        return None
+    if isa == "avx512vbmi":
+        # vpdpbusd sums into int32 directly: no int16 bound; 4 zmm
+        # accumulators per panel and token, plus 2-4 table registers per token
+        live = ntok * (bm // PANEL) * 4
+        if live > ACC_BUDGET[isa]:
+            return f"register pressure: {live} int32 accumulators > {ACC_BUDGET[isa]}"
         return None
     live = ntok * (bm // PANEL) * 4
     if live > ACC_BUDGET[isa]:
@@ -104,9 +114,22 @@ def _space(fmt, arch):
         for p in grid(BM=[64, 256], BK=bks + [384]):
             out.append(("neondot", "gemv", dict(p, bm=32)))
         out.append(("neondot", "gemm", dict(BM=64, BK=bks[1], bm=32, ntok=1)))
+    # Software prefetch (bytes ahead in each 32-row panel's stream) matters
+    # when weights stream from DRAM (KERNELS.md s5); a few distances on the
+    # widest tiles only, to keep the space small.
+    if arch == "x86_64":
+        for p in grid(BM=[64, 128, 256], BK=[384, 768], bm=[64, 128]):
+            out.append(("avx512vbmi", "gemv", dict(p)))
+        for p in grid(prefetch=[1024, 2048, 4096], BM=[256], BK=[384, 768], bm=[128]):
+            out.append(("avx512vbmi", "gemv", dict(p)))
+        for p in grid(BM=[128], BK=[384], bm=[32, 64], ntok=[1, 2, 4]):
+            out.append(("avx512vbmi", "gemm", dict(p)))
     for isa in simd:
-        for p in grid(BM=[64, 256], BK=bks, bm=[32, 64]):
+        for p in grid(BM=[64, 256], BK=bks if isa == "neon" else bks[1:], bm=[32, 64]):
             out.append((isa, "gemv", dict(p)))
+        if isa != "neon":
+            for p in grid(prefetch=[2048], BM=[256], BK=bks[1:], bm=[64]):
+                out.append((isa, "gemv", dict(p)))
         for p in grid(BM=[64], BK=bks[1:2], bm=[32, 64], ntok=[1, 2, 4]):
             out.append((isa, "gemm", dict(p)))
     return out
@@ -121,15 +144,19 @@ def prior(isa, op, p):
     score += 4 if p["BK"] in (128, 192) else 0
     score += 2 if p["BM"] == 256 else 0
     score += {1: 0, 2: 3, 4: 4}.get(p.get("ntok", 1), 0)
+    score += 3 if p.get("prefetch", 0) == 2048 else 0
     return score
 
 
 def make(fmt, isa, op, p):
-    fam = "c" if isa == "c" else isa if isa.startswith("neon") else "x86"
+    fam = "c" if isa == "c" else isa if isa in ("neon", "neondot", "avx512vbmi") else "x86"
     canonical = isa == "c"
-    layout = fmt if canonical else f"{fmt}p32d" if isa == "neondot" else f"{fmt}p32"
+    layout = fmt if canonical else f"{fmt}p32d" if isa in INT32_LANES else f"{fmt}p32"
+    prep = f"tt_lut_{fmt}" if canonical else f"tt_lut_{fmt}_{LUT_ISA[isa]}"
+    if isa == "avx512vbmi" and fmt == "tl2":
+        prep = "tt_lut_tl2s_avx512vbmi"   # signed tables (lut16s)
     return Variant(
-        op=op, wfmt=fmt, afmt="lut16", isa=isa,
+        op=op, wfmt=fmt, afmt="lut16s" if prep.startswith("tt_lut_tl2s") else "lut16", isa=isa,
         template=f"tl_{fam}.c.j2",
         tiles=tiles_of(p),
         layout=layout,
@@ -137,7 +164,7 @@ def make(fmt, isa, op, p):
         repack=None if canonical else f"tt_repack_{layout}",
         # table builder: portable C for the C kernels, else the ISA's own
         # (runtime/isa/lut_<isa>.c; neondot uses the plain NEON builder)
-        act_prep=f"tt_lut_{fmt}" if canonical else f"tt_lut_{fmt}_{LUT_ISA[isa]}",
+        act_prep=prep,
         max_n=1 if op == "gemv" else 0,
         row_align=1 if canonical else p["BM"],
         prio=prior(isa, op, p),

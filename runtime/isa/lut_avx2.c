@@ -40,7 +40,7 @@ void tt_lut_tl2_avx2(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int
             store_planes(e, grp + 16 * s, grp + 64 + 16 * s);
         }
     }
-    tt_lut_tl2_range(x, K, dst, g, g1); /* the last groups: tail slot, padding */
+    tt_lut_tl2_range(x, K, dst + (size_t)g * TT_LUT_GROUP_BYTES, g, g1); /* the last groups: tail slot, padding */
 }
 
 void tt_lut_tl1_avx2(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts) {
@@ -60,5 +60,5 @@ void tt_lut_tl1_avx2(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int
             store_planes(e, grp + 16 * s, grp + 64 + 16 * s);
         }
     }
-    tt_lut_tl1_range(x, K, dst, g, g1);
+    tt_lut_tl1_range(x, K, dst + (size_t)g * TT_LUT_GROUP_BYTES, g, g1);
 }

@@ -48,7 +48,7 @@ void tt_lut_tl2_avx512(const int8_t *x, int K, int Kp, uint8_t *dst, int part, i
             store2(e, grp, pair);
         }
     }
-    tt_lut_tl2_range(x, K, dst, g, g1);
+    tt_lut_tl2_range(x, K, dst + (size_t)g * TT_LUT_GROUP_BYTES, g, g1);
 }
 
 void tt_lut_tl1_avx512(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts) {
@@ -69,5 +69,5 @@ void tt_lut_tl1_avx512(const int8_t *x, int K, int Kp, uint8_t *dst, int part, i
             store2(e, grp, pair);
         }
     }
-    tt_lut_tl1_range(x, K, dst, g, g1);
+    tt_lut_tl1_range(x, K, dst + (size_t)g * TT_LUT_GROUP_BYTES, g, g1);
 }

@@ -35,7 +35,7 @@ void tt_lut_tl2_neon(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int
             store_planes(e0, e1, grp, s);
         }
     }
-    tt_lut_tl2_range(x, K, dst, g, g1);
+    tt_lut_tl2_range(x, K, dst + (size_t)g * TT_LUT_GROUP_BYTES, g, g1);
 }
 
 void tt_lut_tl1_neon(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts) {
@@ -54,5 +54,5 @@ void tt_lut_tl1_neon(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int
             store_planes(vmlaq_n_s16(vmulq_n_s16(Aa, x0), Ba, x1), vmlaq_n_s16(vmulq_n_s16(Ab, x0), Bb, x1), grp, s);
         }
     }
-    tt_lut_tl1_range(x, K, dst, g, g1);
+    tt_lut_tl1_range(x, K, dst + (size_t)g * TT_LUT_GROUP_BYTES, g, g1);
 }

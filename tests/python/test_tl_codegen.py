@@ -19,14 +19,17 @@ def test_every_tl_variant_satisfies_its_restrictions(arch):
         if v.isa != "c":
             assert p["bm"] % _tl.PANEL == 0 and p["BM"] % p["bm"] == 0, v.name
             assert p["BK"] % (_tl.SW[v.wfmt] * _tl.GROUP) == 0, v.name
-            if v.isa != "neondot":  # int16 lanes
+            if v.isa not in _tl.INT32_LANES:  # int16 lanes
                 assert p["BK"] // _tl.SW[v.wfmt] * _tl.ENTRY_MAX[v.wfmt] <= 32767, v.name
             assert v.row_align == p["BM"]
-            assert v.layout == v.wfmt + ("p32d" if v.isa == "neondot" else "p32")
+            assert v.layout == v.wfmt + ("p32d" if v.isa in _tl.INT32_LANES else "p32")
             assert v.repack == "tt_repack_" + v.layout
         else:
             assert v.layout == v.wfmt and v.repack is None
         want = f"tt_lut_{v.wfmt}" if v.isa == "c" else f"tt_lut_{v.wfmt}_{_tl.LUT_ISA[v.isa]}"
+        if v.isa == "avx512vbmi" and v.wfmt == "tl2":
+            want = "tt_lut_tl2s_avx512vbmi"   # signed tables, afmt lut16s
+            assert v.afmt == "lut16s"
         assert v.act_prep == want, v.name
 
 
@@ -39,7 +42,7 @@ def test_tl_counts_moderate_and_generic_present(arch):
         for op in ("gemv", "gemm"):
             assert any(v.op == op and v.isa == "c" and v.layout == fmt for v in f), (fmt, op)
             isas = {v.isa for v in f if v.op == op}
-            want = {"c", "avx2", "avx512"} if arch == "x86_64" else {"c", "neon", "neondot"}
+            want = {"c", "avx2", "avx512", "avx512vbmi"} if arch == "x86_64" else {"c", "neon", "neondot"}
             assert want <= isas, (fmt, op, isas)
 
 
@@ -61,6 +64,13 @@ def test_neondot_has_no_int16_bound_but_one_panel():
     assert tl1.restrict("neon", "gemv", dict(GOOD, BK=512)) is not None    # int16 lanes would wrap
     assert tl2.restrict("neondot", "gemv", dict(GOOD, bm=64)) is not None
     assert tl2.restrict("neondot", "gemm", dict(GOOD, ntok=2)) is not None
+
+
+def test_vbmi_int32_lanes_and_budget():
+    assert tl1.restrict("avx512vbmi", "gemv", dict(GOOD, BK=768)) is None   # vpdpbusd: no int16 stage
+    assert tl2.restrict("avx512vbmi", "gemv", dict(GOOD, BM=128, bm=128)) is None
+    assert tl2.restrict("avx512vbmi", "gemm", dict(GOOD, BM=128, bm=64, ntok=4)) is not None  # 32 zmm
+    assert tl2.restrict("avx512vbmi", "gemv", dict(GOOD, prefetch=100)) is not None
 
 
 def test_divisibility_and_budget_rejected():
