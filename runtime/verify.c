@@ -179,7 +179,9 @@ tt_status tt_verify_variant(const tt_variant *v, uint64_t seed, int level, tt_ve
     /* K block implied by the layout: 128 (i2s), 256 (i2s256), or BK */
     const int blk = t->BK ? t->BK : (v->repack ? 256 : 128);
     const int ku = TT_MAX(1, t->kunroll);
-    int Ms[] = {1, R - 1, R, R + 1, 2 * R + 3, BM + 1, 2 * BM - 1};
+    /* 2*BM + 5 (TL tiles only): the split-range pass then really splits at
+     * BM (M / BM / 2 = 1), so a kernel starting at m0 > 0 is checked too */
+    int Ms[] = {1, R - 1, R, R + 1, 2 * R + 3, BM + 1, 2 * BM - 1, t->BM ? 2 * BM + 5 : 0};
     int Ks[] = {1, 2, 3, 31, blk - 1, blk, blk + 1, blk * ku - 1, blk * ku, blk * ku + 1, 700, 2560, 3 * 97};
     const int T = TT_MAX(1, t->ntok);
     int Ns_gemm[] = {1, T - 1, T, T + 1, 2 * T + 1, 7};
