@@ -109,40 +109,44 @@ static tt_status run_case(vctx *c, int M, int K, int N, in_kind kind) {
     ar.act = NULL;
     ar.y = yr + GUARD;
     v->ref(&ar, 0, M, 0, N);
-    /* the kernel: whole range, then split row and token ranges as threads do */
-    for (int split = 0; split < 2; split++) {
+    /* The kernel on the whole range, then on split row and token ranges as
+     * the pool calls it.  Each partial call runs on fresh sentinels and must
+     * write exactly its own [m0,m1) x [n0,n1) block, with the reference
+     * values: a kernel that writes (even correct) values outside its range
+     * would race with the thread that owns them. */
+    const int ms = TT_MAX(v->row_align, 1) * (M / TT_MAX(v->row_align, 1) / 2);
+    const int ns = v->op == TT_OP_GEMM ? N / 2 : 0;
+    int ranges[5][4] = {{0, M, 0, N}};
+    int nr = 1;
+    if (ns > 0) {
+        int r4[4][4] = {{0, ms, 0, ns}, {ms, M, 0, ns}, {0, ms, ns, N}, {ms, M, ns, N}};
+        memcpy(ranges[1], r4, sizeof r4);
+        nr = 5;
+    } else {
+        int r2[2][4] = {{0, ms, 0, N}, {ms, M, 0, N}};
+        memcpy(ranges[1], r2, sizeof r2);
+        nr = 3;
+    }
+    a.y = yk + GUARD;
+    for (int ri = 0; ri < nr; ri++) {
+        const int m0 = ranges[ri][0], m1 = ranges[ri][1], n0 = ranges[ri][2], n1 = ranges[ri][3];
+        if (m0 >= m1 || n0 >= n1) continue;
         for (size_t i = 0; i < ylen; i++) yk[i] = SENTINEL;
-        a.y = yk + GUARD;
-        if (split == 0) {
-            v->fn(&a, 0, M, 0, N);
-        } else {
-            int ms = TT_MAX(v->row_align, 1) * (M / TT_MAX(v->row_align, 1) / 2);
-            int ns = N / 2;
-            if (v->op == TT_OP_GEMM && ns > 0) {
-                v->fn(&a, 0, ms, 0, ns);
-                v->fn(&a, ms, M, 0, ns);
-                v->fn(&a, 0, ms, ns, N);
-                v->fn(&a, ms, M, ns, N);
-            } else {
-                v->fn(&a, 0, ms, 0, N);
-                v->fn(&a, ms, M, 0, N);
-            }
-        }
+        v->fn(&a, m0, m1, n0, n1);
         c->r->cases++;
-        if (memcmp(yk, yr, ylen * sizeof *yk) != 0) {
-            /* locate: guard or value */
-            char what[200] = "";
-            for (size_t i = 0; i < ylen; i++) {
-                if (yk[i] == yr[i]) continue;
-                long off = (long)i - GUARD;
-                if (off < 0 || off >= (long)N * ldy || off % ldy >= M)
-                    snprintf(what, sizeof what, "wrote outside its outputs (offset %ld)%s", off,
-                             split ? " on split ranges" : "");
-                else
-                    snprintf(what, sizeof what, "y[n=%ld][m=%ld] = %d, reference %d%s", off / ldy, off % ldy, yk[i], yr[i],
-                             split ? " on split ranges" : "");
-                break;
-            }
+        char what[200] = "";
+        for (size_t i = 0; i < ylen && !what[0]; i++) {
+            long off = (long)i - GUARD;
+            int inside = off >= 0 && off < (long)N * ldy && off % ldy >= m0 && off % ldy < m1 && off / ldy >= n0 &&
+                         off / ldy < n1;
+            if (inside && yk[i] != yr[i])
+                snprintf(what, sizeof what, "y[n=%ld][m=%ld] = %d, reference %d (call on rows [%d,%d) tokens [%d,%d))",
+                         off / ldy, off % ldy, yk[i], yr[i], m0, m1, n0, n1);
+            else if (!inside && yk[i] != SENTINEL)
+                snprintf(what, sizeof what, "wrote outside its range (offset %ld; call on rows [%d,%d) tokens [%d,%d))",
+                         off, m0, m1, n0, n1);
+        }
+        if (what[0]) {
             fail(c, "", M, K, N, kind, what);
             break;
         }

@@ -420,8 +420,9 @@ tt_status tt_weightfile_open(tt_weightfile **out, const char *path, tt_pool *poo
         snprintf(what, sizeof what, "tensor %d: ", i);
         if (t->id != td[i].id || t->kind != td[i].kind || t->M != td[i].M || t->K != td[i].K ||
             (t->kind == TT_TK_TERNARY && t->fmt != (int)wf->fmt)) {
+            const int want_id = td[i].id;
             free(td);
-            return wf_bad(wf, "%sdoes not match the config (id %d, expected %d)", what, t->id, td[i].id);
+            return wf_bad(wf, "%sdoes not match the config (id %d, expected %d)", what, t->id, want_id);
         }
         if (b != tensor_bytes(&td[i], wf->fmt) || off % WF_ALIGN || off < hdr || off > fsize || b > fsize - off) {
             free(td);

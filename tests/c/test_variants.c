@@ -28,6 +28,13 @@ static void bad_oob(const tt_kargs *a, int m0, int m1, int n0, int n1) {
     tt_ref_i2s_gemv(a, m0, m1, n0, n1);
     if (m1 < a->ldy) a->y[(size_t)n0 * a->ldy + m1] = 0;
 }
+/* Correct values, but for every row whatever range it is given: races with
+ * the thread that owns the other rows. */
+static void bad_range(const tt_kargs *a, int m0, int m1, int n0, int n1) {
+    (void)m0;
+    (void)m1;
+    tt_ref_i2s_gemv(a, 0, a->M, n0, n1);
+}
 /* Ignores the last partial block (the K = 8640 bitnet.cpp bug). */
 static void bad_tail(const tt_kargs *a, int m0, int m1, int n0, int n1) {
     tt_kargs b = *a;
@@ -71,5 +78,6 @@ int main(void) {
     negative("bad_int16", bad_int16);
     negative("bad_oob", bad_oob);
     negative("bad_tail", bad_tail);
+    negative("bad_range", bad_range);
     TEST_DONE("test_variants");
 }
