@@ -68,7 +68,20 @@ tt_status tt_tl2_pack(const int8_t *w, int M, int K, uint8_t *dst) {
                 return tt_set_error(TT_E_FORMAT, "tl2 pack: weight [%d][%d] = %d is not ternary", m, k, wr[k]);
         uint8_t *d = dst + (size_t)m * rb;
         memset(d, 0, rb);
-        for (int t = 0; t < T; t++) {
+        int t = 0;
+        /* 8 triples -> 4 index bytes and 1 sign byte, written whole */
+        for (; t + 8 <= T; t += 8) {
+            const int8_t *w3 = wr + 3 * t;
+            unsigned sign = 0;
+            for (int q = 0; q < 8; q += 2) {
+                const int v0 = 9 * w3[3 * q] + 3 * w3[3 * q + 1] + w3[3 * q + 2];
+                const int v1 = 9 * w3[3 * q + 3] + 3 * w3[3 * q + 4] + w3[3 * q + 5];
+                sign |= (unsigned)(v0 < 0) << q | (unsigned)(v1 < 0) << (q + 1);
+                d[(t + q) / 2] = (uint8_t)((v0 < 0 ? -v0 : v0) | (v1 < 0 ? -v1 : v1) << 4);
+            }
+            d[ib + (size_t)(t / 8)] = (uint8_t)sign;
+        }
+        for (; t < T; t++) {
             const int v = 9 * wr[3 * t] + 3 * wr[3 * t + 1] + wr[3 * t + 2]; /* [-13, 13] */
             const int idx = v < 0 ? -v : v;
             d[t / 2] |= (uint8_t)(idx << (4 * (t % 2)));
