@@ -5,7 +5,7 @@
 #   3. ctest: table-driven verify of every variant, formats, dispatch, decoder, CLI bad input
 #   4. pytest: generator and tuner
 #   5. the C tests again under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
-#   6. aarch64: cross-build and `tritune verify` under qemu, CPU models with and without dotprod
+#   6. aarch64: cross-build; `tritune verify` and the C tests under qemu, CPU models with and without dotprod
 # Ends with one line "N passed, N failed" counting the steps.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,8 +38,18 @@ asan() {
 step "ctest under ASan+UBSan" asan
 
 if [ -x scripts/build_aarch64.sh ] && [ -x scripts/test_aarch64.sh ]; then
-  step "aarch64 cross-build" ./scripts/build_aarch64.sh
+  step "aarch64 cross-build (harness and C tests)" env TRITUNE_AARCH64_TARGETS=all ./scripts/build_aarch64.sh
   step "aarch64 verify under qemu (with and without dotprod)" ./scripts/test_aarch64.sh
+  a64_ctests() {  # the C tests (decoder included) under qemu, on both CPU models
+    local rc=0 cpu t
+    for cpu in cortex-a72 cortex-a76; do
+      for t in build-aarch64/tests/test_*; do
+        qemu-aarch64 -cpu $cpu -L /usr/aarch64-linux-gnu "$t" || { echo "FAILED under qemu -cpu $cpu: $t" >&2; rc=1; }
+      done
+    done
+    return $rc
+  }
+  step "aarch64 C tests under qemu" a64_ctests
 fi
 
 if [ $failed -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}" >&2; fi
