@@ -93,10 +93,9 @@ static tt_status repack(const uint8_t *canon, int M, int K, uint8_t *dst, int tl
             for (int g = 0; g < G; g++) {
                 uint8_t *o = panel + (size_t)g * gb;
                 const uint8_t *gi = idx + g * TT_LUT_GROUP, *gn = neg + g * TT_LUT_GROUP;
-                for (int sl = 0; sl < TT_LUT_GROUP; sl++) {
-                    o[P[r][sl].ib] |= (uint8_t)(gi[sl] << P[r][sl].ish);
-                    o[P[r][sl].sb] |= (uint8_t)(gn[sl] << P[r][sl].sbit);
-                }
+                for (int sl = 0; sl < TT_LUT_GROUP; sl++) o[P[r][sl].ib] |= (uint8_t)(gi[sl] << P[r][sl].ish);
+                if (tl2) /* TL1 groups have no sign bytes (gb = 64) */
+                    for (int sl = 0; sl < TT_LUT_GROUP; sl++) o[P[r][sl].sb] |= (uint8_t)(gn[sl] << P[r][sl].sbit);
             }
         }
     }
