@@ -136,11 +136,29 @@ static tt_status shape_layout(shape_state *s, const tt_variant *v, int streaming
     if (!s->copies)
         return tt_set_error(TT_E_NOMEM, "cannot allocate %d copies of %zu bytes for streaming (lower --stream-mib)", want,
                             stride);
+    /* Copy 0 holds the weights the reference checks.  Every other copy holds
+     * the same rows in another order (rotated in the canonical layout, whose
+     * rows have a fixed size, then repacked), so no two copies share page
+     * contents: byte-identical copies could be served by page deduplication
+     * or compression below us and read faster than DRAM. */
+    const size_t crb = s->W.bytes / (size_t)s->M;
+    uint8_t *rot = want > 1 ? malloc(s->W.bytes) : NULL;
+    if (want > 1 && !rot) return tt_set_error(TT_E_NOMEM, "cannot allocate a rotated copy of the weights");
     tt_status st = TT_OK;
-    if (v->repack) st = v->repack(s->W.data, s->M, s->K, s->copies);
-    else memcpy(s->copies, s->W.data, wbytes);
+    for (int c = 0; c < want && st == TT_OK; c++) {
+        const uint8_t *src = s->W.data;
+        const size_t r = s->M > 1 ? ((size_t)c * 977u) % (size_t)s->M : 0;
+        if (r) {
+            memcpy(rot, s->W.data + r * crb, ((size_t)s->M - r) * crb);
+            memcpy(rot + ((size_t)s->M - r) * crb, s->W.data, r * crb);
+            src = rot;
+        }
+        uint8_t *dst = s->copies + (size_t)c * stride;
+        if (v->repack) st = v->repack(src, s->M, s->K, dst);
+        else memcpy(dst, src, wbytes);
+    }
+    free(rot);
     if (st != TT_OK) return st;
-    for (int c = 1; c < want; c++) memcpy(s->copies + (size_t)c * stride, s->copies, wbytes);
     s->layout = v->layout;
     s->ncopies = want;
     s->stride = stride;
