@@ -51,7 +51,7 @@ def main(argv):
                 cells.append(f"{s:>22}")
             print(f"{m:22} {t:>2} " + " ".join(cells))
     for r in other:
-        print(f"not run: {r.get('model')} {r.get('format')} T={r.get('threads')}: {r.get('status')}: {r.get('message', r.get('note', ''))}")
+        print(f"not run: {r.get('model')} {r.get('format')} T={r.get('threads')}: {r.get('status')}: {r.get('error') or r.get('message') or r.get('note', '')}")
 
 
 if __name__ == "__main__":
