@@ -3,7 +3,8 @@
 verify -> measure every runnable variant (strategy) -> select the best per
 shape, batch and thread count -> write results/<machine-id>/:
     tuned.json         best variant per key with its figures, the runner-up
-                       margin and the machine fingerprint (schema_version 1)
+                       margin and the machine fingerprint (schema_version 1);
+                       merged with earlier runs on this machine (--fresh replaces)
     tuned.tsv          the same choices for the C runtime (tt_tuning_load)
     kernel_runs.jsonl  every record the harness printed (context + rows)
 Files are written to a temporary name and renamed: never half-written.
@@ -79,6 +80,21 @@ def atomic_write(path, text):
         raise
 
 
+def merge_entries(old_doc, new_entries, generator_hash):
+    """The tuned database accumulates: entries of an earlier run on this
+    machine are kept unless this run measured the same key (op, format, M,
+    K, N, threads, cache).  Entries from another generator (their variant
+    names may not exist any more) are dropped.  Returns (entries, kept, note)."""
+    if not old_doc:
+        return new_entries, 0, None
+    if old_doc.get("machine", {}).get("generator_hash") != generator_hash:
+        return new_entries, 0, "earlier tuned.json came from another generator: its entries were dropped"
+    fresh = {sel.key_of(e) for e in new_entries}
+    kept = [e for e in old_doc.get("entries", []) if sel.key_of(e) not in fresh]
+    merged = sorted(kept + new_entries, key=sel.key_of)
+    return merged, len(kept), None
+
+
 def parse_list(s, what):
     try:
         v = [int(x) for x in s.split(",")]
@@ -123,6 +139,8 @@ def main(argv=None):
     ap.add_argument("--strategy", default="brute_force", help="search strategy (default brute_force)")
     ap.add_argument("--results", default=str(ROOT / "results"), help="results directory (default results/)")
     ap.add_argument("--tritune", default=str(ROOT / "build" / "bin" / "tritune"), help="harness binary")
+    ap.add_argument("--fresh", action="store_true",
+                    help="replace results/<machine>/tuned.json instead of merging this run into it")
     a = ap.parse_args(argv)
 
     if not Path(a.tritune).exists():
@@ -213,7 +231,16 @@ def main(argv=None):
     if tty:
         print(file=sys.stderr)
     kctx = next((r for r in rows if r["kind"] == "context"), ctx)
-    entries = sel.select(rows)
+    run_entries = sel.select(rows)
+    old_doc = None
+    if (out_dir / "tuned.json").exists() and not a.fresh:
+        try:
+            old_doc = json.loads((out_dir / "tuned.json").read_text())
+        except (OSError, ValueError) as e:
+            print(f"tune: warning: ignoring unreadable {out_dir / 'tuned.json'}: {e}", file=sys.stderr)
+    entries, kept, note = merge_entries(old_doc, run_entries, kctx.get("generator_hash"))
+    if note:
+        print(f"tune: {note}", file=sys.stderr)
     bandwidth = {}
     for r in rows:
         if r.get("kind") == "kernel" and r.get("bw_gbps"):
@@ -234,6 +261,7 @@ def main(argv=None):
         "bandwidth_gbps": bandwidth,
         "verify": {"passed": npass, "failed": [r["variant"] for r in nfail], "skipped": nskip},
         "elapsed_s": round(elapsed, 1),
+        "entries_from_earlier_runs": kept,
         "entries": entries,
     }
     tsv = ["# tritune tuned configuration: op fmt M K N threads variant",
@@ -248,13 +276,14 @@ def main(argv=None):
     except OSError as e:
         die(f"cannot write results to {out_dir}: {e}", 3)
 
-    print(fmt_table(entries))
+    print(fmt_table(run_entries))
     bw = ", ".join(f"{t} thread(s) {g:.1f} GB/s" for t, g in sorted(bandwidth.items(), key=lambda x: int(x[0])))
     print(f"\nread bandwidth probe ({a.cache}): {bw}")
     if kctx.get("warning"):
         print(f"WARNING: {kctx['warning']}")
-    print(f"wrote {out_dir / 'tuned.json'} ({len(entries)} entries) in {elapsed:.0f} s")
-    missing = [e for e in entries if not e["best"]]
+    print(f"wrote {out_dir / 'tuned.json'} ({len(run_entries)} entries from this run, {kept} kept from earlier runs)"
+          f" in {elapsed:.0f} s")
+    missing = [e for e in run_entries if not e["best"]]
     return 1 if missing else 0
 
 

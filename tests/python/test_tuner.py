@@ -112,3 +112,18 @@ def test_missing_harness_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit) as e:
         tmain.main(["--quick", "--tritune", str(tmp_path / "nope")])
     assert e.value.code == 3
+
+
+def test_merge_keeps_other_keys_and_replaces_same_keys():
+    new = sel.select(rows())
+    e0 = next(e for e in new if e["best"])
+    key = sel.key_of(e0)
+    old_other = dict(e0, M=999, best={"variant": "old"})
+    old_same = dict(e0, best={"variant": "stale"})
+    old = {"machine": {"generator_hash": "h1"}, "entries": [old_other, old_same]}
+    merged, kept, note = tmain.merge_entries(old, new, "h1")
+    assert kept == 1 and note is None
+    assert any(sel.key_of(e) == sel.key_of(old_other) for e in merged)
+    assert [e for e in merged if sel.key_of(e) == key][0]["best"]["variant"] != "stale"
+    merged, kept, note = tmain.merge_entries(old, new, "h2")   # another generator: old entries dropped
+    assert kept == 0 and "another generator" in note and merged == new
