@@ -247,6 +247,39 @@ const char *tt_build_type(void) {
 #endif
 }
 
+/* CPU time used by other processes over a 200 ms window, in CPUs (0 = idle,
+ * 1 = one core busy).  The 1-minute load average would also count this
+ * process's own previous run (tune.sh runs the harness back to back). */
+static double others_busy_cpus(void) {
+    unsigned long long t[2][8] = {{0}};
+    double self[2];
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen("/proc/stat", "r");
+        if (!f) return -1;
+        int ok = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &t[i][0], &t[i][1], &t[i][2], &t[i][3],
+                        &t[i][4], &t[i][5], &t[i][6], &t[i][7]) == 8;
+        fclose(f);
+        if (!ok) return -1;
+        struct timespec ts;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        self[i] = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+        if (i == 0) {
+            struct timespec d = {0, 200000000L};
+            nanosleep(&d, NULL);
+        }
+    }
+    unsigned long long busy = 0, all = 0;
+    for (int k = 0; k < 8; k++) {
+        unsigned long long d = t[1][k] - t[0][k];
+        all += d;
+        if (k != 3 && k != 4) busy += d; /* not idle, not iowait */
+    }
+    const double hz = (double)sysconf(_SC_CLK_TCK);
+    const double busy_s = (double)busy / hz - (self[1] - self[0]);
+    (void)all;
+    return busy_s > 0 ? busy_s / 0.2 : 0;
+}
+
 static double loadavg1(void) {
     double l[3];
     return getloadavg(l, 3) > 0 ? l[0] : -1;
@@ -266,8 +299,13 @@ void tt_print_context(FILE *f, int json, const char *command, const char *thread
     const char *build = tt_build_type();
     char warn[256] = "";
     if (strcmp(build, "Release") != 0) snprintf(warn, sizeof warn, "non-release build (%s): timings are not meaningful", build);
-    else if (load > 0.5 * m.logical_cpus)
-        snprintf(warn, sizeof warn, "machine busy (1-min load %.2f on %d CPUs): timings may be noisy", load, m.logical_cpus);
+    else {
+        const double others = others_busy_cpus();
+        if (others > 0.2)
+            snprintf(warn, sizeof warn,
+                     "machine busy (other processes used %.1f CPUs just now, %d CPUs in all): timings may be noisy",
+                     others, m.logical_cpus);
+    }
     if (json) {
         tt_json j = {0};
         tj_begin(&j);
