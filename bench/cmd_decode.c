@@ -376,13 +376,14 @@ int cmd_bench_decode(int argc, char **argv) {
         snprintf(tpath, sizeof tpath, "results/%s/tuned.tsv", id);
         if (access(tpath, R_OK) == 0) tuned = tpath;
     }
+    /* checked before anything is allocated */
+    if (mpath && P + G > cfg.max_seq)
+        return tt_usage_error(CMD, "--prompt %d + --gen %d = %d positions exceed %s's max_seq %d", P, G, P + G, cfg.name,
+                              cfg.max_seq);
     if (tuned) {
         if ((st = tt_tuning_load(&tuning, tuned)) != TT_OK) return tt_die(st);
         mo.tuning = &tuning;
     }
-    if (mpath && P + G > cfg.max_seq)
-        return tt_usage_error(CMD, "--prompt %d + --gen %d = %d positions exceed %s's max_seq %d", P, G, P + G, cfg.name,
-                              cfg.max_seq);
     mo.batch = B ? B : TT_MAX(1, TT_MIN(P, 512)); /* one batch, like llama-bench's pp, up to 512 tokens */
     mo.seq = P + G;
 
