@@ -193,24 +193,17 @@ static void run_task(void *c, int tid, int nth) {
         }
         if (nth > 1) tt_pool_barrier(r->pool); /* tables ready before any row uses them */
     }
-    int lo, hi;
-    if (r->split_tokens) {
-        tt_split_range(a->N, nth, tid, TT_MAX(1, v->tiles.ntok), &lo, &hi);
-        if (lo < hi) v->fn(a, 0, a->M, lo, hi);
-        if (r->yf)
-            for (int n = lo; n < hi; n++)
-                for (int m = 0; m < a->M; m++)
-                    r->yf[(size_t)n * r->ldyf + m] =
-                        (float)a->y[(size_t)n * a->ldy + m] * (r->sw / r->x->scale[n]);
-    } else {
-        tt_split_range(a->M, nth, tid, TT_MAX(1, v->row_align), &lo, &hi);
-        if (lo < hi) v->fn(a, lo, hi, 0, a->N);
-        if (r->yf)
-            for (int n = 0; n < a->N; n++) {
-                const float s = r->sw / r->x->scale[n];
-                for (int m = lo; m < hi; m++) r->yf[(size_t)n * r->ldyf + m] = (float)a->y[(size_t)n * a->ldy + m] * s;
-            }
-    }
+    /* weight-parallel: rows split; GEMM with too few rows: tokens split */
+    int m0 = 0, m1 = a->M, n0 = 0, n1 = a->N;
+    if (r->split_tokens) tt_split_range(a->N, nth, tid, TT_MAX(1, v->tiles.ntok), &n0, &n1);
+    else tt_split_range(a->M, nth, tid, TT_MAX(1, v->row_align), &m0, &m1);
+    if (m0 >= m1 || n0 >= n1) return;
+    v->fn(a, m0, m1, n0, n1);
+    if (r->yf) /* fp32 epilogue on this thread's own block */
+        for (int n = n0; n < n1; n++) {
+            const float s = r->sw / r->x->scale[n];
+            for (int m = m0; m < m1; m++) r->yf[(size_t)n * r->ldyf + m] = (float)a->y[(size_t)n * a->ldy + m] * s;
+        }
 }
 
 static tt_status run(const tt_variant *v, tt_kargs *a, const tt_qact *x, tt_pool *pool, tt_workspace *ws, float *yf,
@@ -240,7 +233,7 @@ tt_status tt_run_kernel(const tt_variant *v, tt_kargs *a, const tt_qact *x, tt_p
 }
 
 /* ---- BitLinear ------------------------------------------------------------------------ */
-static tt_status pick_named(const char *name, tt_op op, tt_wformat fmt, int M, int K, const tt_variant **out) {
+static tt_status find_named(const char *name, tt_op op, tt_wformat fmt, const tt_variant **out) {
     const tt_variant *v = tt_variant_find(name);
     if (!v) return tt_set_error(TT_E_UNKNOWN_VARIANT, "no variant named '%s' (see 'tritune list')", name);
     if (v->op != op || v->wfmt != fmt)
@@ -248,44 +241,71 @@ static tt_status pick_named(const char *name, tt_op op, tt_wformat fmt, int M, i
                             tt_wformat_name(v->wfmt), tt_op_name(op), tt_wformat_name(fmt));
     if (!tt_variant_runnable(v, tt_cpu_features()))
         return tt_set_error(TT_E_CPU, "variant %s needs CPU features this machine lacks (ISA %s)", name, v->isa);
-    char why[256];
-    if (tt_variant_check(v, M, K, op == TT_OP_GEMV ? 1 : 2, why, sizeof why) != TT_OK)
-        return tt_set_error(TT_E_SHAPE, "%s", why);
     *out = v;
     return TT_OK;
 }
 
-static const tt_variant *pick_auto(tt_op op, tt_wformat fmt, const char *layout, int M, int K, const tt_tuning *tuning,
-                                   int threads) {
+/* v if it can run here, in `layout` (NULL = any), on this shape; else NULL */
+static const tt_variant *usable(const tt_variant *v, tt_op op, tt_wformat fmt, const char *layout, int M, int K, int N,
+                                uint32_t feats) {
+    if (!v || v->op != op || v->wfmt != fmt || !tt_variant_runnable(v, feats)) return NULL;
+    if (layout && strcmp(v->layout, layout) != 0) return NULL;
+    return tt_variant_check(v, M, K, N, NULL, 0) == TT_OK ? v : NULL;
+}
+
+tt_status tt_linear_choose(tt_wformat fmt, int M, int K, const char *gemv_name, const char *gemm_name,
+                           const tt_tuning *tuning, int threads, int batch, int strict, const tt_variant **gemv,
+                           const tt_variant **gemm) {
     const uint32_t feats = tt_cpu_features();
-    const int N = op == TT_OP_GEMV ? 1 : 2;
-    const tt_variant *v = tt_tuning_lookup(tuning, op, fmt, M, K, op == TT_OP_GEMV ? 1 : 32, threads);
-    if (v && tt_variant_runnable(v, feats) && (!layout || strcmp(v->layout, layout) == 0) &&
-        tt_variant_check(v, M, K, N, NULL, 0) == TT_OK)
-        return v;
-    return tt_variant_default(op, fmt, layout, M, K, N, feats);
+    const int nb = batch > 1 ? batch : 2;
+    const tt_variant *v = NULL, *g = NULL, *n;
+    char why[256];
+    tt_status st;
+    if (gemv_name) {
+        if ((st = find_named(gemv_name, TT_OP_GEMV, fmt, &n)) != TT_OK) return st;
+        if (!(v = usable(n, TT_OP_GEMV, fmt, NULL, M, K, 1, feats)) && strict) {
+            tt_variant_check(n, M, K, 1, why, sizeof why);
+            return tt_set_error(TT_E_SHAPE, "%s", why);
+        }
+    }
+    if (!v) v = usable(tt_tuning_lookup(tuning, TT_OP_GEMV, fmt, M, K, 1, threads), TT_OP_GEMV, fmt, NULL, M, K, 1, feats);
+    if (!v) v = tt_variant_default(TT_OP_GEMV, fmt, NULL, M, K, 1, feats);
+    if (!v) v = tt_variant_generic(TT_OP_GEMV, fmt);
+    if (!v) return tt_set_error(TT_E_UNSUPPORTED, "no GEMV variant for format %s", tt_wformat_name(fmt));
+    if (gemm_name) {
+        if ((st = find_named(gemm_name, TT_OP_GEMM, fmt, &n)) != TT_OK) return st;
+        if (strict && strcmp(n->layout, v->layout) != 0)
+            return tt_set_error(TT_E_ARG, "GEMM variant %s uses layout %s but GEMV variant %s uses %s: a tensor has one layout",
+                                n->name, n->layout, v->name, v->layout);
+        if (!(g = usable(n, TT_OP_GEMM, fmt, v->layout, M, K, nb, feats)) && strict) {
+            tt_variant_check(n, M, K, nb, why, sizeof why);
+            return tt_set_error(TT_E_SHAPE, "%s", why);
+        }
+    }
+    if (!g)
+        g = usable(tt_tuning_lookup(tuning, TT_OP_GEMM, fmt, M, K, nb, threads), TT_OP_GEMM, fmt, v->layout, M, K, nb,
+                   feats);
+    if (!g) g = tt_variant_default(TT_OP_GEMM, fmt, v->layout, M, K, nb, feats);
+    if (!g) { /* no GEMM reads this layout: fall back to the canonical pair */
+        v = tt_variant_default(TT_OP_GEMV, fmt, tt_wformat_name(fmt), M, K, 1, feats);
+        if (!v) v = tt_variant_generic(TT_OP_GEMV, fmt);
+        g = tt_variant_default(TT_OP_GEMM, fmt, v ? v->layout : NULL, M, K, nb, feats);
+        if (!g) g = tt_variant_generic(TT_OP_GEMM, fmt);
+        if (!v || !g || strcmp(v->layout, g->layout) != 0)
+            return tt_set_error(TT_E_UNSUPPORTED, "no GEMV/GEMM pair sharing a layout for %s %dx%d", tt_wformat_name(fmt),
+                                M, K);
+    }
+    *gemv = v;
+    *gemm = g;
+    return TT_OK;
 }
 
 tt_status tt_linear_prepare(tt_linear *L, const tt_tensor *W, const char *gemv_name, const char *gemm_name,
                             const tt_tuning *tuning, int threads) {
     memset(L, 0, sizeof *L);
-    const tt_variant *gv = NULL, *mv = NULL;
-    tt_status st;
-    if (gemv_name) {
-        if ((st = pick_named(gemv_name, TT_OP_GEMV, W->fmt, W->M, W->K, &gv)) != TT_OK) return st;
-    } else if (!(gv = pick_auto(TT_OP_GEMV, W->fmt, NULL, W->M, W->K, tuning, threads))) {
-        return tt_set_error(TT_E_UNSUPPORTED, "no runnable %s GEMV variant for %dx%d", tt_wformat_name(W->fmt), W->M,
-                            W->K);
-    }
-    if (gemm_name) {
-        if ((st = pick_named(gemm_name, TT_OP_GEMM, W->fmt, W->M, W->K, &mv)) != TT_OK) return st;
-        if (strcmp(mv->layout, gv->layout) != 0)
-            return tt_set_error(TT_E_ARG, "GEMM variant %s uses layout %s but GEMV variant %s uses %s: a tensor has one layout",
-                                mv->name, mv->layout, gv->name, gv->layout);
-    } else if (!(mv = pick_auto(TT_OP_GEMM, W->fmt, gv->layout, W->M, W->K, tuning, threads))) {
-        return tt_set_error(TT_E_UNSUPPORTED, "no runnable %s GEMM variant in layout %s", tt_wformat_name(W->fmt),
-                            gv->layout);
-    }
+    const tt_variant *gv, *mv;
+    tt_status st = tt_linear_choose(W->fmt, W->M, W->K, gemv_name, gemm_name, tuning, threads, 32, 1, &gv, &mv);
+    if (st != TT_OK) return st;
     uint8_t *w = W->data;
     size_t bytes = W->bytes;
     int owns = 0;

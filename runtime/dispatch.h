@@ -74,6 +74,18 @@ typedef struct {
     const tt_variant *gemm; /* used when N > 1 (same layout as gemv)         */
 } tt_linear;
 
+/* Choose the GEMV and GEMM variants of one BitLinear, sharing one layout: by
+ * name, else the tuned configuration, else the generator's prior, else the
+ * generic kernel.  A named variant that is unknown, of the wrong op or
+ * format, or not runnable here is always an error.  One that cannot take
+ * the shape (or, for the GEMM, the GEMV's layout) is an error when strict
+ * (TT_E_SHAPE / TT_E_ARG naming the restriction), else the choice falls
+ * back as if it had not been named.  batch: the prefill batch the GEMM is
+ * looked up and checked for. */
+tt_status tt_linear_choose(tt_wformat fmt, int M, int K, const char *gemv_name, const char *gemm_name,
+                           const tt_tuning *tuning, int threads, int batch, int strict, const tt_variant **gemv,
+                           const tt_variant **gemm);
+
 /* Choose variants (by name if given, else tuning, else default), repack W
  * into their layout.  gemv_name/gemm_name may be NULL.  A variant named
  * explicitly must accept the shape (else TT_E_SHAPE naming the

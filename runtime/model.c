@@ -179,60 +179,12 @@ void tt_gen_norm(uint64_t seed, int id, int K, float *dst) {
 }
 
 /* ---- variant choice ---------------------------------------------------------------------------- */
-static const tt_variant *usable(const tt_variant *v, tt_op op, tt_wformat fmt, const char *layout, int M, int K,
-                                int N, uint32_t feats) {
-    char why[128];
-    if (!v || v->op != op || v->wfmt != fmt || !tt_variant_runnable(v, feats)) return NULL;
-    if (layout && strcmp(v->layout, layout) != 0) return NULL;
-    if (tt_variant_check(v, M, K, N, why, sizeof why) != TT_OK) return NULL;
-    return v;
-}
-
-/* GEMV and GEMM variants (same layout) for one BitLinear: by name, else the
- * tuned configuration, else the generator's prior; a named variant that
- * cannot take this shape falls back the same way (reported as "mixed"). */
+/* GEMV and GEMM variants (same layout) for one BitLinear, through the seam's
+ * choice (tt_linear_choose, lenient): a named variant that cannot take this
+ * shape falls back to tuning / prior (reported as "mixed"). */
 static tt_status pick_variants(const tt_model_opts *o, tt_wformat fmt, int M, int K, int threads,
                                const tt_variant **gv, const tt_variant **gm) {
-    const uint32_t feats = tt_cpu_features();
-    const int nb = o->batch > 1 ? o->batch : 2;
-    const tt_variant *v = NULL, *g = NULL;
-    if (o->gemv_name) {
-        const tt_variant *n = tt_variant_find(o->gemv_name);
-        if (!n) return tt_set_error(TT_E_UNKNOWN_VARIANT, "no variant named %s", o->gemv_name);
-        if (n->op != TT_OP_GEMV || n->wfmt != fmt)
-            return tt_set_error(TT_E_ARG, "%s is not a %s GEMV variant", o->gemv_name, tt_wformat_name(fmt));
-        if (!tt_variant_runnable(n, feats))
-            return tt_set_error(TT_E_CPU, "variant %s needs CPU features this machine lacks", o->gemv_name);
-        v = usable(n, TT_OP_GEMV, fmt, NULL, M, K, 1, feats);
-    }
-    if (!v && o->tuning) v = usable(tt_tuning_lookup(o->tuning, TT_OP_GEMV, fmt, M, K, 1, threads), TT_OP_GEMV, fmt, NULL, M, K, 1, feats);
-    if (!v) v = tt_variant_default(TT_OP_GEMV, fmt, NULL, M, K, 1, feats);
-    if (!v) v = tt_variant_generic(TT_OP_GEMV, fmt);
-    if (!v) return tt_set_error(TT_E_UNSUPPORTED, "no GEMV variant for format %s", tt_wformat_name(fmt));
-    if (o->gemm_name) {
-        const tt_variant *n = tt_variant_find(o->gemm_name);
-        if (!n) return tt_set_error(TT_E_UNKNOWN_VARIANT, "no variant named %s", o->gemm_name);
-        if (n->op != TT_OP_GEMM || n->wfmt != fmt)
-            return tt_set_error(TT_E_ARG, "%s is not a %s GEMM variant", o->gemm_name, tt_wformat_name(fmt));
-        if (!tt_variant_runnable(n, feats))
-            return tt_set_error(TT_E_CPU, "variant %s needs CPU features this machine lacks", o->gemm_name);
-        g = usable(n, TT_OP_GEMM, fmt, v->layout, M, K, nb, feats);
-    }
-    if (!g && o->tuning)
-        g = usable(tt_tuning_lookup(o->tuning, TT_OP_GEMM, fmt, M, K, nb, threads), TT_OP_GEMM, fmt, v->layout, M, K, nb, feats);
-    if (!g) g = tt_variant_default(TT_OP_GEMM, fmt, v->layout, M, K, nb, feats);
-    if (!g) { /* no GEMM reads this layout: fall back to the canonical pair */
-        v = tt_variant_default(TT_OP_GEMV, fmt, tt_wformat_name(fmt), M, K, 1, feats);
-        if (!v) v = tt_variant_generic(TT_OP_GEMV, fmt);
-        g = tt_variant_default(TT_OP_GEMM, fmt, v ? v->layout : NULL, M, K, nb, feats);
-        if (!g) g = tt_variant_generic(TT_OP_GEMM, fmt);
-        if (!v || !g || strcmp(v->layout, g->layout) != 0)
-            return tt_set_error(TT_E_UNSUPPORTED, "no GEMV/GEMM pair sharing a layout for %s %dx%d", tt_wformat_name(fmt),
-                                M, K);
-    }
-    *gv = v;
-    *gm = g;
-    return TT_OK;
+    return tt_linear_choose(fmt, M, K, o->gemv_name, o->gemm_name, o->tuning, threads, o->batch, 0, gv, gm);
 }
 
 static size_t layout_bytes(const tt_variant *v, tt_wformat fmt, int M, int K) {
