@@ -68,10 +68,13 @@ void tj_free(tt_json *j);
 #define TT_SCHEMA_VERSION 1
 
 /* Context record / header: date, CPU, features, caches, threads, pinning,
- * build type, and warnings (debug build, sanitizers, machine busy).
+ * build type, and warnings (debug build, sanitizers; and, for commands that
+ * measure, other processes using the CPU: a 200 ms sample).
  * JSON: one {"kind":"context",...} line; text: a few "# ..." lines. */
 void tt_print_context(FILE *f, int json, const char *command, const char *threads_desc, const char *cache_desc,
-                      const char *pinning);
+                      const char *pinning, int measuring);
+/* "1,2,4" -> thread counts in [1, 1024]; returns the count or -1. */
+int tt_parse_threads(const char *s, int *out, int max);
 /* Build type string ("Release", "Debug", "Release+ASan+UBSan"). */
 const char *tt_build_type(void);
 

@@ -24,8 +24,8 @@ int cmd_bench_bandwidth(int argc, char **argv) {
     }
     int threads[16] = {1}, nt = 1, mibs[16] = {1024}, nb = 1;
     const char *s;
-    if ((s = tt_opt_get(o, no, "threads")) && (nt = tt_parse_int_list(s, threads, 16)) < 0)
-        return tt_usage_error("bench bandwidth", "--threads wants a list of positive integers, got '%s'", s);
+    if ((s = tt_opt_get(o, no, "threads")) && (nt = tt_parse_threads(s, threads, 16)) < 0)
+        return tt_usage_error("bench bandwidth", "--threads wants a list of thread counts in 1..1024, got '%s'", s);
     if ((s = tt_opt_get(o, no, "bytes")) && (nb = tt_parse_int_list(s, mibs, 16)) < 0)
         return tt_usage_error("bench bandwidth", "--bytes wants a list of sizes in MiB, got '%s'", s);
     double min_time = 0.5;
@@ -41,7 +41,7 @@ int cmd_bench_bandwidth(int argc, char **argv) {
         if (!header) {
             char td[64];
             snprintf(td, sizeof td, "%s", tt_opt_get(o, no, "threads") ? tt_opt_get(o, no, "threads") : "1");
-            tt_print_context(stdout, json, "bench bandwidth", td, "n/a", tt_pool_pinning(pool));
+            tt_print_context(stdout, json, "bench bandwidth", td, "n/a", tt_pool_pinning(pool), 1);
             if (!json) printf("%-8s %12s %10s %10s %10s %7s\n", "threads", "working set", "GB/s", "p25", "p75", "cv");
             header = 1;
         }

@@ -276,10 +276,8 @@ static int parse_opts(int argc, char **argv, bench_opts *b) {
     if ((s = tt_opt_get(o, no, "batch")) && (b->nbatch = tt_parse_int_list(s, b->batch, MAXL)) < 0)
         return tt_usage_error(cmd, "--batch wants a list of positive integers, got '%s'", s);
     b->nthr = 1, b->thr[0] = 1;
-    if ((s = tt_opt_get(o, no, "threads")) && (b->nthr = tt_parse_int_list(s, b->thr, MAXL)) < 0)
-        return tt_usage_error(cmd, "--threads wants a list of positive integers, got '%s'", s);
-    for (int i = 0; i < b->nthr; i++)
-        if (b->thr[i] > 1024) return tt_usage_error(cmd, "--threads %d is not a sensible thread count", b->thr[i]);
+    if ((s = tt_opt_get(o, no, "threads")) && (b->nthr = tt_parse_threads(s, b->thr, MAXL)) < 0)
+        return tt_usage_error(cmd, "--threads wants a list of thread counts in 1..1024, got '%s'", s);
     b->ncache = 1, b->cache[0] = 1;
     if ((s = tt_opt_get(o, no, "cache"))) {
         if (!strcmp(s, "warm")) b->cache[0] = 0;
@@ -427,7 +425,7 @@ int cmd_bench_kernel(int argc, char **argv) {
         free(sel);
         return tt_die(TT_E_NOMEM);
     }
-    tt_print_context(stdout, o.json, "bench kernel", tdesc, cdesc, tt_pool_pinning(p0));
+    tt_print_context(stdout, o.json, "bench kernel", tdesc, cdesc, tt_pool_pinning(p0), 1);
     tt_pool_destroy(p0);
     if (!o.json)
         printf("%-42s %-11s %4s %3s %-9s %10s %7s %7s %7s %7s %6s %6s\n", "variant", "shape", "N", "T", "cache",

@@ -301,10 +301,8 @@ int cmd_bench_decode(int argc, char **argv) {
     const char *s;
     long v;
     int threads[MAX_THREADS_LIST] = {1}, nthr = 1;
-    if ((s = tt_opt_get(o, no, "threads")) && (nthr = tt_parse_int_list(s, threads, MAX_THREADS_LIST)) < 1)
-        return tt_usage_error(CMD, "--threads wants positive integers, e.g. 1 or 1,2; got '%s'", s);
-    for (int i = 0; i < nthr; i++)
-        if (threads[i] > 1024) return tt_usage_error(CMD, "--threads %d is not a sensible thread count", threads[i]);
+    if ((s = tt_opt_get(o, no, "threads")) && (nthr = tt_parse_threads(s, threads, MAX_THREADS_LIST)) < 1)
+        return tt_usage_error(CMD, "--threads wants thread counts in 1..1024, e.g. 1 or 1,2; got '%s'", s);
     int P = 64, G = 32, R = 5, B = 0;
     uint64_t seed = 1;
     if ((s = tt_opt_get(o, no, "prompt")) && (tt_parse_int(s, 0, 1 << 20, &v) || (P = (int)v, 0)))
@@ -437,7 +435,7 @@ int cmd_bench_decode(int argc, char **argv) {
             mo.seed = seed;
         }
         if (!header) {
-            tt_print_context(stdout, json, CMD, tdesc, "streaming (full model)", tt_pool_pinning(pool));
+            tt_print_context(stdout, json, CMD, tdesc, "streaming (full model)", tt_pool_pinning(pool), 1);
             if (!json)
                 printf("%-20s %-6s %7s %5s %6s %10s %9s %9s %6s %11s %7s %7s %7s\n", "model", "format", "threads", "phase",
                        "tokens", "tokens/s", "p25", "p75", "cv", "MiB/token", "GB/s", "bw GB/s", "%bw");

@@ -75,7 +75,7 @@ int cmd_info(int argc, char **argv) {
     const int openblas = 0;
 #endif
     if (json) {
-        tt_print_context(stdout, 1, "info", "-", "-", "-");
+        tt_print_context(stdout, 1, "info", "-", "-", "-", 0);
         tt_json j = {0};
         tj_begin(&j);
         tj_str(&j, "kind", "info");

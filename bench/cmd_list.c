@@ -24,7 +24,7 @@ int cmd_list(int argc, char **argv) {
     if (glob && tt_variant_glob_count(glob) == 0)
         return tt_usage_error("list", "no variant matches '%s' (see 'tritune list')", glob);
     uint32_t f = tt_cpu_features();
-    if (json) tt_print_context(stdout, 1, "list", "-", "-", "-");
+    if (json) tt_print_context(stdout, 1, "list", "-", "-", "-", 0);
     else printf("%-44s %-5s %-4s %-11s %-7s %-9s %s\n", "variant", "op", "fmt", "isa", "layout", "runnable", "params");
     tt_json j = {0};
     for (int i = 0; i < tt_n_variants; i++) {

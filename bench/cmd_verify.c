@@ -33,7 +33,7 @@ int cmd_verify(int argc, char **argv) {
     if (glob && tt_variant_glob_count(glob) == 0)
         return tt_usage_error("verify", "no variant matches '%s' (see 'tritune list')", glob);
     uint32_t f = tt_cpu_features();
-    if (json) tt_print_context(stdout, 1, "verify", "1", "-", "-");
+    if (json) tt_print_context(stdout, 1, "verify", "1", "-", "-", 0);
     int passed = 0, failed = 0, skipped = 0;
     tt_json j = {0};
     for (int i = 0; i < tt_n_variants; i++) {

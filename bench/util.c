@@ -129,6 +129,13 @@ int tt_parse_int_list(const char *s, int *out, int max) {
     return n > 0 ? n : -1;
 }
 
+int tt_parse_threads(const char *s, int *out, int max) {
+    int n = tt_parse_int_list(s, out, max);
+    for (int i = 0; i < n; i++)
+        if (out[i] > 1024) return -1;
+    return n;
+}
+
 int tt_parse_shapes(const char *s, int *M, int *K, int max) {
     int n = 0;
     char buf[1024];
@@ -268,15 +275,11 @@ static double others_busy_cpus(void) {
             nanosleep(&d, NULL);
         }
     }
-    unsigned long long busy = 0, all = 0;
-    for (int k = 0; k < 8; k++) {
-        unsigned long long d = t[1][k] - t[0][k];
-        all += d;
-        if (k != 3 && k != 4) busy += d; /* not idle, not iowait */
-    }
+    unsigned long long busy = 0;
+    for (int k = 0; k < 8; k++)
+        if (k != 3 && k != 4) busy += t[1][k] - t[0][k]; /* not idle, not iowait */
     const double hz = (double)sysconf(_SC_CLK_TCK);
     const double busy_s = (double)busy / hz - (self[1] - self[0]);
-    (void)all;
     return busy_s > 0 ? busy_s / 0.2 : 0;
 }
 
@@ -286,7 +289,7 @@ static double loadavg1(void) {
 }
 
 void tt_print_context(FILE *f, int json, const char *command, const char *threads_desc, const char *cache_desc,
-                      const char *pinning) {
+                      const char *pinning, int measuring) {
     tt_machine m;
     tt_machine_describe(&m);
     uint32_t feats = tt_cpu_features();
@@ -299,7 +302,7 @@ void tt_print_context(FILE *f, int json, const char *command, const char *thread
     const char *build = tt_build_type();
     char warn[256] = "";
     if (strcmp(build, "Release") != 0) snprintf(warn, sizeof warn, "non-release build (%s): timings are not meaningful", build);
-    else {
+    else if (measuring) {
         const double others = others_busy_cpus();
         if (others > 0.2)
             snprintf(warn, sizeof warn,

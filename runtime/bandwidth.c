@@ -1,5 +1,6 @@
 #include "bandwidth.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu.h"
@@ -53,7 +54,12 @@ double tt_bandwidth_probe_pool(tt_pool *pool, size_t bytes, double min_time_s, t
     bw_ctx c = {.buf = buf, .bytes = bytes, .fn = pick(&isa)};
     tt_pool_run(pool, bw_task, &c); /* warm-up pass */
     enum { MAXS = 4096 };
-    static double gbps[MAXS];
+    double *gbps = malloc(sizeof(double) * MAXS);
+    if (!gbps) {
+        tt_free(buf);
+        tt_set_error(TT_E_NOMEM, "bandwidth probe: out of memory");
+        return -1.0;
+    }
     int n = 0;
     uint64_t t_start = tt_now_ns();
     while (n < MAXS && (n < 5 || (double)(tt_now_ns() - t_start) * 1e-9 < min_time_s)) {
@@ -64,6 +70,7 @@ double tt_bandwidth_probe_pool(tt_pool *pool, size_t bytes, double min_time_s, t
     }
     tt_free(buf);
     tt_stats s = tt_stats_compute(gbps, n);
+    free(gbps);
     if (st) *st = s;
     return s.median;
 }

@@ -50,12 +50,11 @@ typedef struct {
     uint64_t rng;
 } vctx;
 
-static void fail(vctx *c, const char *fmt, int M, int K, int N, in_kind kind, const char *what) {
+static void fail(vctx *c, int M, int K, int N, in_kind kind, const char *what) {
     c->r->failures++;
     if (c->r->first[0] == '\0')
         snprintf(c->r->first, sizeof c->r->first, "%s: M=%d K=%d N=%d inputs=%s: %s", c->v->name, M, K, N, kind_names[kind],
                  what);
-    (void)fmt;
 }
 
 /* One case: returns TT_OK, or an error status for harness problems. */
@@ -147,7 +146,7 @@ static tt_status run_case(vctx *c, int M, int K, int N, in_kind kind) {
                          off, m0, m1, n0, n1);
         }
         if (what[0]) {
-            fail(c, "", M, K, N, kind, what);
+            fail(c, M, K, N, kind, what);
             break;
         }
     }

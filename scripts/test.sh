@@ -30,8 +30,8 @@ step "pytest" $PY -m pytest -q tests/python
 asan() {
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRITUNE_SANITIZE=ON \
         -DTRITUNE_PYTHON="$PWD/$PY" >/dev/null &&
-  cmake --build build-asan -j"$J" 2>&1 | grep -E "error|warning:" ; 
-  test -x build-asan/bin/tritune &&
+  { cmake --build build-asan -j"$J" > build-asan/build.log 2>&1 ||
+    { grep -E "error" build-asan/build.log | head -20 >&2; false; }; } &&
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j"$J"
 }

@@ -85,9 +85,6 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
     target = tmp_path / "tuned.json"
     tmain.atomic_write(target, "first")
 
-    class Boom(str):
-        pass
-
     with pytest.raises(TypeError):
         tmain.atomic_write(target, None)   # write fails mid-way
     assert target.read_text() == "first"
