@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "tt_common.h"
+#include "core/common.h"
 
 int cmd_info(int argc, char **argv);
 int cmd_list(int argc, char **argv);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bandwidth.h"
+#include "seam/bandwidth.h"
 #include "cli.h"
 
 int cmd_bench_bandwidth(int argc, char **argv) {

@@ -23,12 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bandwidth.h"
+#include "seam/bandwidth.h"
 #include "cli.h"
-#include "cpu.h"
-#include "dispatch.h"
-#include "timing.h"
-#include "verify.h"
+#include "core/cpu.h"
+#include "seam/dispatch.h"
+#include "core/timing.h"
+#include "seam/verify.h"
 
 #define MAXL 32
 

@@ -27,11 +27,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bandwidth.h"
+#include "seam/bandwidth.h"
 #include "cli.h"
-#include "cpu.h"
-#include "model.h"
-#include "timing.h"
+#include "core/cpu.h"
+#include "model/model.h"
+#include "core/timing.h"
 
 #define CMD "bench decode"
 #define MAX_THREADS_LIST 16

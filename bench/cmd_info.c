@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "cpu.h"
-#include "variant.h"
+#include "core/cpu.h"
+#include "seam/variant.h"
 
 /* Can this process open a hardware instruction counter? */
 static int hw_counters_readable(char *why, size_t n) {

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cpu.h"
-#include "dispatch.h"
+#include "core/cpu.h"
+#include "seam/dispatch.h"
 
 int cmd_list(int argc, char **argv) {
     tt_opt o[] = {

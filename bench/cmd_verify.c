@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cpu.h"
-#include "dispatch.h"
-#include "timing.h"
-#include "verify.h"
+#include "core/cpu.h"
+#include "seam/dispatch.h"
+#include "core/timing.h"
+#include "seam/verify.h"
 
 int cmd_verify(int argc, char **argv) {
     tt_opt o[] = {

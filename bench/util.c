@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "cpu.h"
-#include "variant.h"
+#include "core/cpu.h"
+#include "seam/variant.h"
 
 int tt_exit_code(tt_status st) {
     switch (st) {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
-#include "dispatch.h"
+#include "core/cpu.h"
+#include "seam/dispatch.h"
 #include "test_util.h"
 
 static uint64_t rs = 777;

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats.h"
+#include "formats/formats.h"
 #include "test_util.h"
-#include "variant.h"
+#include "seam/variant.h"
 
 static uint64_t rs = 12345;
 static uint32_t rnd(void) {

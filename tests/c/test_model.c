@@ -20,11 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cpu.h"
-#include "fkern.h"
-#include "json_min.h"
-#include "model.h"
-#include "model_priv.h"
+#include "core/cpu.h"
+#include "model/fkern.h"
+#include "core/json.h"
+#include "model/model.h"
+#include "model/model_priv.h"
 
 static int failures;
 #define CHECK(cond, ...)                                                     \

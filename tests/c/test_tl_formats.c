@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats.h"
-#include "formats_tl.h"
+#include "formats/formats.h"
+#include "formats/tl.h"
 #include "test_util.h"
-#include "variant.h"
+#include "seam/variant.h"
 
 static uint64_t rs = 0x5eed7115ull;
 static uint32_t rnd(void) {

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
-#include "dispatch.h"
+#include "core/cpu.h"
+#include "seam/dispatch.h"
 #include "test_util.h"
-#include "verify.h"
+#include "seam/verify.h"
 
 /* A kernel with an int16 accumulator: exact for small K, wraps past ~256
  * saturating products -- the bitnet.cpp AVX2 hazard (KERNELS.md s4). */

@@ -1,0 +1,109 @@
+/* tritune: the dispatch seam.  Every ternary matrix product (benchmarks,
+ * the decoder, the tests) goes through here: a variant is chosen by name,
+ * by the tuned configuration, or by the generator's prior, and a shape that
+ * breaks the chosen variant's restrictions falls back to the generic
+ * portable-C kernel of the same format (never computes nothing). */
+#ifndef TT_DISPATCH_H
+#define TT_DISPATCH_H
+
+#include "formats/formats.h"
+#include "core/pool.h"
+#include "seam/variant.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+const tt_variant *tt_variant_find(const char *name);
+/* Count / iterate variants whose name matches a shell glob. */
+int tt_variant_glob_count(const char *glob);
+int tt_variant_runnable(const tt_variant *v, uint32_t cpu_feats);
+/* TT_OK or TT_E_SHAPE with the violated restriction named in why. */
+tt_status tt_variant_check(const tt_variant *v, int M, int K, int N, char *why, size_t n);
+/* The generic (portable C, unrestricted) variant for op and format. */
+const tt_variant *tt_variant_generic(tt_op op, tt_wformat fmt);
+/* Best runnable variant by the generator's prior (untuned default) whose
+ * layout is `layout` (NULL = any) and that accepts the shape. */
+const tt_variant *tt_variant_default(tt_op op, tt_wformat fmt, const char *layout, int M, int K, int N,
+                                     uint32_t feats);
+
+/* ---- Tuned configuration --------------------------------------------------
+ * Loaded from the text export of results/<machine>/tuned.json
+ * (tuned.tsv: "op fmt M K N threads variant" per line, '#' comments). */
+typedef struct {
+    tt_op op;
+    tt_wformat fmt;
+    int M, K, N, threads;
+    const tt_variant *v;
+} tt_tuned_entry;
+typedef struct {
+    tt_tuned_entry *e;
+    int n;
+} tt_tuning;
+tt_status tt_tuning_load(tt_tuning *t, const char *path);
+void tt_tuning_free(tt_tuning *t);
+/* Exact (op, fmt, M, K, threads) match with the nearest N, else NULL. */
+const tt_variant *tt_tuning_lookup(const tt_tuning *t, tt_op op, tt_wformat fmt, int M, int K, int N,
+                                   int threads);
+
+/* ---- Running a kernel over a whole problem ---------------------------------- */
+/* Scratch for prepared activations; grown on demand, reused across calls. */
+typedef struct {
+    uint8_t *act;       /* prepared activations (TL tables)  */
+    size_t act_cap;
+    int32_t *acc;       /* N x M int32 dot products          */
+    size_t acc_cap;
+} tt_workspace;
+void tt_workspace_free(tt_workspace *ws);
+
+/* Run v on a (prepared-weight) problem, split over the pool's threads:
+ * rows for GEMV, rows or tokens for GEMM.  Prepares activations first when
+ * the variant needs it (in parallel over tokens).  pool may be NULL. */
+tt_status tt_run_kernel(const tt_variant *v, tt_kargs *a, const tt_qact *x, tt_pool *pool, tt_workspace *ws);
+
+/* ---- A prepared BitLinear layer ---------------------------------------------- */
+typedef struct {
+    tt_wformat fmt;
+    int M, K;
+    float scale;            /* s_w                                           */
+    const char *layout;     /* layout of w                                   */
+    uint8_t *w;             /* weights in `layout` (owned if owns_w)         */
+    size_t w_bytes;
+    int owns_w;
+    const tt_variant *gemv; /* used when N == 1                              */
+    const tt_variant *gemm; /* used when N > 1 (same layout as gemv)         */
+} tt_linear;
+
+/* Choose the GEMV and GEMM variants of one BitLinear, sharing one layout: by
+ * name, else the tuned configuration, else the generator's prior, else the
+ * generic kernel.  A named variant that is unknown, of the wrong op or
+ * format, or not runnable here is always an error.  One that cannot take
+ * the shape (or, for the GEMM, the GEMV's layout) is an error when strict
+ * (TT_E_SHAPE / TT_E_ARG naming the restriction), else the choice falls
+ * back as if it had not been named.  batch: the prefill batch the GEMM is
+ * looked up and checked for. */
+tt_status tt_linear_choose(tt_wformat fmt, int M, int K, const char *gemv_name, const char *gemm_name,
+                           const tt_tuning *tuning, int threads, int batch, int strict, const tt_variant **gemv,
+                           const tt_variant **gemm);
+
+/* Choose variants (by name if given, else tuning, else default), repack W
+ * into their layout.  gemv_name/gemm_name may be NULL.  A variant named
+ * explicitly must accept the shape (else TT_E_SHAPE naming the
+ * restriction); a tuned or default choice that does not falls back to an
+ * unrestricted variant of the same layout.  W must outlive L when the
+ * chosen layout is canonical (L borrows W->data). */
+tt_status tt_linear_prepare(tt_linear *L, const tt_tensor *W, const char *gemv_name, const char *gemm_name,
+                            const tt_tuning *tuning, int threads);
+/* Adopt weights already in `layout` (e.g. generated straight into it). */
+tt_status tt_linear_adopt(tt_linear *L, tt_wformat fmt, int M, int K, float scale, const char *layout, uint8_t *w,
+                          size_t bytes, int owns, const tt_variant *gemv, const tt_variant *gemm);
+void tt_linear_free(tt_linear *L);
+/* y[n * ldy + m] = (sum_k W[m][k] q[n][k]) * s_w / s_a[n], for all N tokens.
+ * Scratch (int32 accumulators, prepared activations) lives in ws. */
+tt_status tt_linear_forward(const tt_linear *L, const tt_qact *x, float *y, int ldy, tt_pool *pool,
+                            tt_workspace *ws);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
