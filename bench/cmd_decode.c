@@ -30,6 +30,7 @@
 #include "seam/bandwidth.h"
 #include "cli.h"
 #include "core/cpu.h"
+#include "core/rng.h"
 #include "model/model.h"
 #include "core/timing.h"
 
@@ -205,7 +206,7 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
         return st;
     }
     /* prompt: seeded token ids (xorshift64) */
-    uint64_t x = a->seed * 0x9E3779B97F4A7C15ull + 1;
+    uint64_t x = a->seed * TT_GOLDEN64 + 1;
     for (int i = 0; i < P; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         a->ptoks[i] = (int)(x % (uint64_t)cfg->vocab);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/cpu.h"
+#include "core/rng.h"
 #include "model/fkern.h"
 #include "formats/tl.h"
 #include "model/model_priv.h"
@@ -89,14 +90,8 @@ int tt_model_tensors(const tt_config *c, tt_tdesc *out) {
 /* ---- seeded generators ---------------------------------------------------------------------
  * splitmix64's finalizer as a counter-based generator: draw i of a row is
  * mix(key + (i + 1) * golden) with key = mix(mix(mix(seed) + id) + row). */
-#define GOLDEN 0x9E3779B97F4A7C15ull
-static inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 static inline uint64_t row_key(uint64_t seed, int id, int row) {
-    return mix64(mix64(mix64(seed) + (uint64_t)(uint32_t)id * GOLDEN) + (uint64_t)(uint32_t)row);
+    return tt_mix64(tt_mix64(tt_mix64(seed) + (uint64_t)(uint32_t)id * TT_GOLDEN64) + (uint64_t)(uint32_t)row);
 }
 static inline double u01(uint64_t r) { return (double)(r >> 11) * 0x1p-53; }
 
@@ -119,7 +114,7 @@ void tt_gen_i2s_row(uint64_t seed, int id, int row, int K, uint8_t *dst) {
      * fraction r / 2^64: 81^6 < 2^38, so each digit's bias is below 2^-26. */
     uint64_t draw = 0, r = 0;
     for (size_t j = 0; j < rb; j++) {
-        if (j % 6 == 0) r = mix64(key + (++draw) * GOLDEN);
+        if (j % 6 == 0) r = tt_mix64(key + (++draw) * TT_GOLDEN64);
         const unsigned __int128 p = (unsigned __int128)r * 81u;
         dst[j] = byte81[(unsigned)(p >> 64)];
         r = (uint64_t)p;
@@ -152,7 +147,7 @@ void tt_i2s_row_to_i8(const uint8_t *src, int K, int8_t *w) {
 }
 
 float tt_gen_scale(uint64_t seed, int id, int K) {
-    const double u = u01(mix64(row_key(seed, id, -1) ^ 0x5CA1Eull));
+    const double u = u01(tt_mix64(row_key(seed, id, -1) ^ 0x5CA1Eull));
     return (float)(sqrt(1.5 / K) * (0.9 + 0.2 * u));
 }
 
@@ -165,7 +160,7 @@ void tt_gen_f16_row(uint64_t seed, int id, int row, int K, uint16_t *dst) {
     for (int k0 = 0; k0 < K; k0 += 256) {
         const int n = TT_MIN(256, K - k0);
         for (int i = 0; i < n; i += 4) {
-            const uint64_t r = mix64(key + (uint64_t)((k0 + i) / 4 + 1) * GOLDEN);
+            const uint64_t r = tt_mix64(key + (uint64_t)((k0 + i) / 4 + 1) * TT_GOLDEN64);
             for (int q = 0; q < 4 && i + q < n; q++) tmp[i + q] = ((float)((r >> (16 * q)) & 0xFFFF) + 0.5f) * 0x1p-15f - 1.0f;
         }
         tt_fkern()->f32_to_f16(tmp, dst + k0, n);
@@ -175,7 +170,7 @@ void tt_gen_f16_row(uint64_t seed, int id, int row, int K, uint16_t *dst) {
 void tt_gen_norm(uint64_t seed, int id, int K, float *dst) {
     const uint64_t key = row_key(seed, id, 0);
     for (int k = 0; k < K; k++)
-        dst[k] = (float)(1.0 + 0.25 * (2.0 * u01(mix64(key + (uint64_t)(k + 1) * GOLDEN)) - 1.0));
+        dst[k] = (float)(1.0 + 0.25 * (2.0 * u01(tt_mix64(key + (uint64_t)(k + 1) * TT_GOLDEN64)) - 1.0));
 }
 
 /* ---- variant choice ---------------------------------------------------------------------------- */
