@@ -256,6 +256,8 @@ static int parse_opts(int argc, char **argv, bench_opts *b) {
     b->fmt = TT_FMT_I2S;
     if ((s = tt_opt_get(o, no, "format")) && (b->fmt = tt_wformat_from_name(s)) < 0)
         return tt_usage_error(cmd, "unknown format '%s' (i2s, tl1, tl2)", s);
+    if (!tt_wformat_is_ternary(b->fmt))
+        return tt_usage_error(cmd, "format %s is a float baseline; kernels exist for i2s, tl1, tl2", s);
     b->glob = tt_opt_get(o, no, "variant");
     if (b->glob && tt_variant_glob_count(b->glob) == 0)
         return tt_usage_error(cmd, "no variant matches '%s' (see 'tritune list')", b->glob);

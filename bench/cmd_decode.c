@@ -160,7 +160,7 @@ typedef struct {
     const tt_config *cfg;
     tt_model_opts *mo;
     tt_weightfile *wf;
-    tt_mformat fmt;
+    tt_wformat fmt;
     int P, G, R;
     uint64_t seed;
     double bw_given;
@@ -237,7 +237,7 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
     }
     progress_end(prog);
     if (st == TT_OK) {
-        row r = {.model = cfg->name, .format = tt_mformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
+        row r = {.model = cfg->name, .format = tt_wformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
                  .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s,
                  .weights = a->wf ? "weight file" : "generated: ternary P(-1)=P(0)=P(+1)=1/3, seeded",
                  .tuning = a->mo->tuning ? a->tuning : NULL};
@@ -327,16 +327,16 @@ int cmd_bench_decode(int argc, char **argv) {
     progress_state prog = {tt_opt_get(o, no, "progress") != NULL || isatty(2), isatty(2), tt_now_ns() / 1e9, -1};
 
     const char *fname = tt_opt_get(o, no, "format") ? tt_opt_get(o, no, "format") : "i2s";
-    const int fi = tt_mformat_from_name(fname);
+    const int fi = tt_wformat_from_name(fname);
     if (fi < 0) return tt_usage_error(CMD, "unknown --format '%s' (i2s, tl1, tl2, fp16, fp32)", fname);
-    const tt_mformat fmt = (tt_mformat)fi;
+    const tt_wformat fmt = (tt_wformat)fi;
     tt_model_opts mo;
     tt_model_opts_default(&mo);
     mo.format = fmt;
     mo.seed = seed;
     mo.gemv_name = tt_opt_get(o, no, "variant");
     mo.gemm_name = tt_opt_get(o, no, "gemm-variant");
-    if ((mo.gemv_name || mo.gemm_name) && !tt_mformat_ternary(fmt))
+    if ((mo.gemv_name || mo.gemm_name) && !tt_wformat_is_ternary(fmt))
         return tt_usage_error(CMD, "--variant / --gemm-variant apply to ternary formats, not %s", fname);
     if ((s = tt_opt_get(o, no, "lm-head"))) {
         if (!strcmp(s, "i8")) mo.lm_head_i8 = 1;
@@ -346,7 +346,7 @@ int cmd_bench_decode(int argc, char **argv) {
         if (!strcmp(s, "fp32") || !strcmp(s, "f32")) mo.kv_f32 = 1;
         else if (strcmp(s, "fp16") && strcmp(s, "f16")) return tt_usage_error(CMD, "--kv wants fp16 or fp32, got '%s'", s);
     }
-    tt_status st = tt_mformat_available(fmt);
+    tt_status st = tt_wformat_available(fmt);
     if (st != TT_OK) return tt_die(st);
 
     /* config: from --model, or from the weight file */
@@ -410,7 +410,7 @@ int cmd_bench_decode(int argc, char **argv) {
                 goto out;
             }
             /* baselines are built from a ternary file */
-            const tt_mformat ff = tt_mformat_ternary(fmt) ? fmt : TT_MF_I2S;
+            const tt_wformat ff = tt_wformat_is_ternary(fmt) ? fmt : TT_FMT_I2S;
             prog.t0 = tt_now_ns() / 1e9;
             prog.last = -1;
             st = tt_weightfile_write(save, &cfg, ff, seed, pool, progress_cb, &prog);
@@ -453,7 +453,7 @@ int cmd_bench_decode(int argc, char **argv) {
                 tj_str(&j, "kind", "decode");
                 tj_str(&j, "status", st == TT_E_NOMEM ? "no_memory" : st == TT_E_UNSUPPORTED || st == TT_E_CPU ? "unsupported" : "error");
                 tj_str(&j, "model", cfg.name);
-                tj_str(&j, "format", tt_mformat_name(fmt));
+                tj_str(&j, "format", tt_wformat_name(fmt));
                 tj_int(&j, "threads", T);
                 tj_str(&j, "error", msg);
                 tj_end(&j, stdout);

@@ -16,43 +16,9 @@
 #include "formats/tl.h"
 #include "model/model_priv.h"
 
-/* ---- formats ------------------------------------------------------------------------ */
-static const char *const mf_names[TT_MF_COUNT] = {"i2s", "tl1", "tl2", "fp16", "fp32"};
-
-const char *tt_mformat_name(tt_mformat f) { return ((int)f >= 0 && f < TT_MF_COUNT) ? mf_names[f] : "?"; }
-
-int tt_mformat_from_name(const char *s) {
-    for (int i = 0; s && i < TT_MF_COUNT; i++)
-        if (!strcmp(s, mf_names[i])) return i;
-    return -1;
-}
-
-tt_status tt_mformat_available(tt_mformat f) {
-    if (tt_mformat_ternary(f)) {
-        if (tt_wformat_bytes((tt_wformat)f, 1, 256) == 0)
-            return tt_set_error(TT_E_UNSUPPORTED, "format %s is not built in (its packer is not linked into this build)",
-                                tt_mformat_name(f));
-        if (!tt_variant_generic(TT_OP_GEMV, (tt_wformat)f) || !tt_variant_generic(TT_OP_GEMM, (tt_wformat)f))
-            return tt_set_error(TT_E_UNSUPPORTED, "format %s has no generic GEMV/GEMM kernel in the variant table",
-                                tt_mformat_name(f));
-        return TT_OK;
-    }
-    if (f == TT_MF_F16) return TT_OK;
-    if (f == TT_MF_F32) {
-#ifdef TT_HAVE_OPENBLAS
-        return TT_OK;
-#else
-        return tt_set_error(TT_E_UNSUPPORTED,
-                            "format fp32 needs OpenBLAS, which this build did not find (install libopenblas-dev and "
-                            "pkg-config, then re-run cmake)");
-#endif
-    }
-    return tt_set_error(TT_E_ARG, "unknown model format %d", (int)f);
-}
-
 void tt_model_opts_default(tt_model_opts *o) {
     memset(o, 0, sizeof *o);
-    o->format = TT_MF_I2S;
+    o->format = TT_FMT_I2S;
     o->seed = 1;
     o->batch = 64;
     o->seq = 256;
@@ -182,13 +148,9 @@ static tt_status pick_variants(const tt_model_opts *o, tt_wformat fmt, int M, in
     return tt_linear_choose(fmt, M, K, o->gemv_name, o->gemm_name, o->tuning, threads, o->batch, 0, gv, gm);
 }
 
-static size_t layout_bytes(const tt_variant *v, tt_wformat fmt, int M, int K) {
-    if (M <= 0) return 0;
-    return v->repack_bytes ? v->repack_bytes(M, K) : tt_wformat_bytes(fmt, M, K);
-}
 
 /* ---- memory plan --------------------------------------------------------------------------------- */
-static tt_fmat_kind embed_kind(const tt_model_opts *o) { return o->format == TT_MF_F32 ? TT_FM_F32 : TT_FM_F16; }
+static tt_fmat_kind embed_kind(const tt_model_opts *o) { return o->format == TT_FMT_FP32 ? TT_FM_F32 : TT_FM_F16; }
 static tt_fmat_kind head_kind(const tt_model_opts *o) { return o->lm_head_i8 ? TT_FM_I8 : embed_kind(o); }
 static int head_aliases(const tt_config *c, const tt_model_opts *o) { return c->tied_lm_head && !o->lm_head_i8; }
 
@@ -201,7 +163,7 @@ static double state_bytes(const tt_config *c, int cap_n, int seq, int nthreads) 
 
 tt_status tt_model_memory(const tt_config *c, const tt_model_opts *o, tt_model_mem *mem) {
     memset(mem, 0, sizeof *mem);
-    tt_status st = tt_mformat_available(o->format);
+    tt_status st = tt_wformat_available(o->format);
     if (st != TT_OK) return st;
     const int nt = tt_model_tensors(c, NULL);
     tt_tdesc *td = malloc(sizeof *td * (size_t)nt);
@@ -211,12 +173,12 @@ tt_status tt_model_memory(const tt_config *c, const tt_model_opts *o, tt_model_m
         if (td[i].kind == TT_TK_F32) {
             mem->norms += 4.0 * td[i].K;
         } else if (td[i].kind == TT_TK_TERNARY) {
-            if (tt_mformat_ternary(o->format)) {
+            if (tt_wformat_is_ternary(o->format)) {
                 const tt_variant *gv, *gm;
-                if ((st = pick_variants(o, (tt_wformat)o->format, td[i].M, td[i].K, 1, &gv, &gm)) != TT_OK) break;
-                mem->ternary += (double)layout_bytes(gv, (tt_wformat)o->format, td[i].M, td[i].K);
+                if ((st = pick_variants(o, o->format, td[i].M, td[i].K, 1, &gv, &gm)) != TT_OK) break;
+                mem->ternary += (double)tt_variant_layout_bytes(gv, td[i].M, td[i].K);
             } else {
-                mem->ternary += (double)tt_fmat_bytes(o->format == TT_MF_F16 ? TT_FM_F16 : TT_FM_F32, td[i].M, td[i].K);
+                mem->ternary += (double)tt_wformat_bytes(o->format, td[i].M, td[i].K);
             }
         }
     }
@@ -249,9 +211,9 @@ tt_status tt_model_check_memory(const tt_config *c, const tt_model_opts *o, long
     size_t fl = 0;
     double best = 0;
     const char *best_name = NULL;
-    const tt_mformat order[] = {TT_MF_TL2, TT_MF_I2S, TT_MF_TL1, TT_MF_F16, TT_MF_F32};
+    const tt_wformat order[] = {TT_FMT_TL2, TT_FMT_I2S, TT_FMT_TL1, TT_FMT_FP16, TT_FMT_FP32};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        if (order[i] == o->format || tt_mformat_available(order[i]) != TT_OK) continue;
+        if (order[i] == o->format || tt_wformat_available(order[i]) != TT_OK) continue;
         tt_model_opts oo = *o;
         oo.format = order[i];
         oo.gemv_name = oo.gemm_name = NULL;
@@ -259,11 +221,11 @@ tt_status tt_model_check_memory(const tt_config *c, const tt_model_opts *o, long
         if (tt_model_memory(c, &oo, &m2) != TT_OK) continue;
         if (!best_name || m2.total < best) {
             best = m2.total;
-            best_name = tt_mformat_name(order[i]);
+            best_name = tt_wformat_name(order[i]);
         }
         if (m2.total + TT_MEM_HEADROOM <= (double)avail_bytes && fl < sizeof fits - 40)
             fl += (size_t)snprintf(fits + fl, sizeof fits - fl, "%s%s (%.2f GiB)", fl ? ", " : "",
-                                   tt_mformat_name(order[i]), GIB(m2.total));
+                                   tt_wformat_name(order[i]), GIB(m2.total));
     }
     char hint[320];
     if (fl)
@@ -276,7 +238,7 @@ tt_status tt_model_check_memory(const tt_config *c, const tt_model_opts *o, long
     return tt_set_error(TT_E_NOMEM,
                         "%s in %s needs %.2f GiB (weights %.2f, embedding %.2f, LM head %.2f, KV cache %.2f, "
                         "scratch %.2f) + %.2f GiB headroom, but MemAvailable is %.2f GiB; %s",
-                        c->name, tt_mformat_name(o->format), GIB(mem.total), GIB(mem.ternary), GIB(mem.embed),
+                        c->name, tt_wformat_name(o->format), GIB(mem.total), GIB(mem.ternary), GIB(mem.embed),
                         GIB(mem.lm_head), GIB(mem.kv), GIB(mem.scratch), GIB(TT_MEM_HEADROOM), GIB((double)avail_bytes),
                         hint);
 }
@@ -359,27 +321,17 @@ static tt_status ternary_rows_i8(gctx *g, const tplan *p, int r0, int r1, int8_t
         return TT_OK;
     }
     tt_tensor t;
-    const tt_wformat sf = (tt_wformat)p->src->fmt;
+    const tt_wformat sf = p->src->fmt;
     tt_status st = tt_tensor_wrap(&t, sf, r1 - r0, p->K, p->scale, (uint8_t *)p->src->data + tt_wformat_bytes(sf, r0, p->K),
                                   tt_wformat_bytes(sf, r1 - r0, p->K));
     return st != TT_OK ? st : tt_tensor_to_ternary(&t, w);
-}
-
-/* Pack `rows` int8 ternary rows into fmt's canonical layout at dst. */
-static tt_status pack_rows(tt_wformat fmt, const int8_t *w, int rows, int K, uint8_t *dst) {
-    switch (fmt) {
-    case TT_FMT_I2S: return tt_i2s_pack(w, rows, K, dst);
-    case TT_FMT_TL1: return tt_tl1_pack(w, rows, K, dst);
-    case TT_FMT_TL2: return tt_tl2_pack(w, rows, K, dst);
-    default: return tt_set_error(TT_E_ARG, "unknown weight format %d", (int)fmt);
-    }
 }
 
 static tt_status do_ternary_unit(gctx *g, const tplan *p, int r0, int r1, int8_t *ti8, uint8_t *tcanon) {
     tt_model *m = g->m;
     const int rows = r1 - r0, K = p->K;
     tt_status st;
-    if (!tt_mformat_ternary(m->opts.format)) { /* baseline: dequantize into the float matrix */
+    if (!tt_wformat_is_ternary(m->opts.format)) { /* baseline: dequantize into the float matrix */
         tt_mat *mat = mat_of(&m->w, p->id);
         if ((st = ternary_rows_i8(g, p, r0, r1, ti8, tcanon)) != TT_OK) return st;
         for (int r = 0; r < rows; r++) {
@@ -395,8 +347,8 @@ static tt_status do_ternary_unit(gctx *g, const tplan *p, int r0, int r1, int8_t
         }
         return TT_OK;
     }
-    const tt_wformat fmt = (tt_wformat)m->opts.format;
-    uint8_t *dst = p->buf + (r0 ? layout_bytes(p->gv, fmt, r0, K) : 0);
+    const tt_wformat fmt = m->opts.format;
+    uint8_t *dst = p->buf + (r0 ? tt_variant_layout_bytes(p->gv, r0, K) : 0);
     uint8_t *canon = p->gv->repack ? tcanon : dst; /* canonical rows land here */
     const size_t cb = tt_wformat_bytes(fmt, rows, K);
     if (p->src && p->src->fmt == (int)fmt) {
@@ -408,7 +360,7 @@ static tt_status do_ternary_unit(gctx *g, const tplan *p, int r0, int r1, int8_t
     } else {
         uint8_t *rowbuf = p->gv->repack ? tcanon + g->tmp_canon - tt_i2s_row_bytes(K) : tcanon;
         if ((st = ternary_rows_i8(g, p, r0, r1, ti8, rowbuf)) != TT_OK) return st;
-        if ((st = pack_rows(fmt, ti8, rows, K, canon)) != TT_OK) return st;
+        if ((st = tt_wformat_traits_of(fmt)->pack(ti8, rows, K, canon)) != TT_OK) return st;
     }
     if (p->gv->repack) return p->gv->repack(canon, rows, K, dst);
     return TT_OK;
@@ -500,12 +452,12 @@ tt_status tt_model_init(tt_model *m, const tt_config *c, const tt_model_opts *o,
     tt_status st = tt_config_validate(c);
     if (st != TT_OK) return st;
     if (o->batch < 1 || o->seq < 1) return tt_set_error(TT_E_ARG, "model: batch %d and seq %d must be >= 1", o->batch, o->seq);
-    if ((st = tt_mformat_available(o->format)) != TT_OK) return st;
+    if ((st = tt_wformat_available(o->format)) != TT_OK) return st;
     m->cfg = *c;
     m->opts = *o;
     const int threads = pool ? tt_pool_threads(pool) : 1;
-    const int ternary = tt_mformat_ternary(o->format);
-    const tt_wformat fmt = (tt_wformat)o->format;
+    const int ternary = tt_wformat_is_ternary(o->format);
+    const tt_wformat fmt = o->format;
     if (wf) {
         const tt_config *fc = tt_weightfile_config(wf);
         if (fc->hidden != c->hidden || fc->ffn != c->ffn || fc->layers != c->layers || fc->heads != c->heads ||
@@ -581,7 +533,7 @@ tt_status tt_model_init(tt_model *m, const tt_config *c, const tt_model_opts *o,
         if (ternary) {
             mat->ternary = 1;
             if ((st = pick_variants(o, fmt, p->M, p->K, threads, &p->gv, &p->gm)) != TT_OK) goto done;
-            p->bytes = layout_bytes(p->gv, fmt, p->M, p->K);
+            p->bytes = tt_variant_layout_bytes(p->gv, p->M, p->K);
             align = TT_MAX(1, p->gv->row_align);
             if (p->src && p->src->fmt == (int)fmt && !p->gv->repack) {
                 p->buf = NULL; /* adopt the file's bytes (mmap) */
@@ -592,7 +544,7 @@ tt_status tt_model_init(tt_model *m, const tt_config *c, const tt_model_opts *o,
                     goto done;
                 }
             }
-        } else if ((st = tt_fmat_alloc(&mat->f, o->format == TT_MF_F16 ? TT_FM_F16 : TT_FM_F32, p->M, p->K)) != TT_OK) {
+        } else if ((st = tt_fmat_alloc(&mat->f, o->format == TT_FMT_FP16 ? TT_FM_F16 : TT_FM_F32, p->M, p->K)) != TT_OK) {
             goto done;
         }
         /* about 128 KiB of int8 rows per unit */
@@ -654,7 +606,7 @@ tt_status tt_model_init(tt_model *m, const tt_config *c, const tt_model_opts *o,
             m->mixed_variants = 1;
         }
     }
-    if (!ternary) m->gemv_used = m->gemm_used = tt_fmat_impl(o->format == TT_MF_F16 ? TT_FM_F16 : TT_FM_F32);
+    if (!ternary) m->gemv_used = m->gemm_used = tt_fmat_impl(o->format == TT_FMT_FP16 ? TT_FM_F16 : TT_FM_F32);
     m->bytes_weights = (double)w->lm_head.bytes;
     for (int i = 0; i < np_; i++) {
         const tt_mat *mat = mat_of(w, plan[i].id);
@@ -720,7 +672,7 @@ tt_status tt_state_init(tt_state *s, const tt_model *m, int nthreads) {
         s->value_cache = tt_alloc(es * kvn, 64, 1);
         ok = s->key_cache && s->value_cache;
     }
-    if (ok && tt_mformat_ternary(m->opts.format))
+    if (ok && tt_wformat_is_ternary(m->opts.format))
         ok = tt_qact_alloc(&s->qa_hidden, n, d) == TT_OK && tt_qact_alloc(&s->qa_q, n, qd) == TT_OK &&
              tt_qact_alloc(&s->qa_ffn, n, c->ffn) == TT_OK;
     if (!ok) {
@@ -842,7 +794,7 @@ tt_status tt_model_forward(const tt_model *m, tt_state *s, const int *tokens, in
     if (s->pos + n > s->seq)
         return tt_set_error(TT_E_ARG, "forward: positions %d..%d exceed the KV cache (%d)", s->pos, s->pos + n - 1, s->seq);
     const int d = c->hidden, qd = tt_config_qdim(c), kv = tt_config_kvdim(c), hd = c->head_dim, f = c->ffn;
-    const int xbd = TT_MAX(d, qd), pos = s->pos, ternary = tt_mformat_ternary(m->opts.format);
+    const int xbd = TT_MAX(d, qd), pos = s->pos, ternary = tt_wformat_is_ternary(m->opts.format);
     const tt_fkern_table *fk = tt_fkern();
     tt_status st;
     for (int t = 0; t < n; t++) {

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "seam/dispatch.h"
-#include "formats/formats.h"
+#include "seam/formats_table.h"
 #include "core/pool.h"
 
 #ifdef __cplusplus
@@ -65,21 +65,6 @@ static inline int tt_config_kvdim(const tt_config *c) { return c->kv_heads * c->
 /* Ternary weights (all BitLinear layers) and total parameters. */
 double tt_config_ternary_params(const tt_config *c);
 double tt_config_params(const tt_config *c);
-
-/* ---- Formats ------------------------------------------------------------------ */
-typedef enum {
-    TT_MF_I2S = TT_FMT_I2S, /* ternary formats share tt_wformat's numbering */
-    TT_MF_TL1 = TT_FMT_TL1,
-    TT_MF_TL2 = TT_FMT_TL2,
-    TT_MF_F16,              /* baseline: fp16 weights, fp32 arithmetic     */
-    TT_MF_F32,              /* baseline: fp32 weights through OpenBLAS     */
-    TT_MF_COUNT
-} tt_mformat;
-const char *tt_mformat_name(tt_mformat f);
-int tt_mformat_from_name(const char *s); /* -1 if unknown */
-static inline int tt_mformat_ternary(tt_mformat f) { return (int)f < (int)TT_FMT_COUNT; }
-/* TT_OK if this build and CPU can run the format; else TT_E_UNSUPPORTED and why. */
-tt_status tt_mformat_available(tt_mformat f);
 
 /* ---- Float matrices (baseline.c): the LM head, and every matrix of the
  * fp16 / fp32 baselines.  y[n * ldy + m] = sum_k W[m][k] x[n][k] (* rs[m]). */
@@ -157,7 +142,7 @@ static inline int tt_tensor_id(int layer, int which) { return TT_T_GLOBAL_COUNT 
 typedef void (*tt_progress_fn)(void *ud, const char *what, double frac);
 
 typedef struct {
-    tt_mformat format;
+    tt_wformat format;
     uint64_t seed;
     const char *gemv_name;    /* force a GEMV variant (NULL: tuning, then default)  */
     const char *gemm_name;    /* force a GEMM variant (same layout as the GEMV)     */
@@ -254,12 +239,12 @@ double tt_model_bytes_per_token(const tt_model *m, int ctx);
  * the first 32 bytes.  Written atomically (temp file + rename), loaded with
  * mmap; truncated, corrupt and wrong-version files are TT_E_FORMAT. */
 #define TT_WF_VERSION 1
-tt_status tt_weightfile_write(const char *path, const tt_config *c, tt_mformat fmt, uint64_t seed, tt_pool *pool,
+tt_status tt_weightfile_write(const char *path, const tt_config *c, tt_wformat fmt, uint64_t seed, tt_pool *pool,
                               tt_progress_fn progress, void *ud);
 tt_status tt_weightfile_open(tt_weightfile **wf, const char *path, tt_pool *pool);
 void tt_weightfile_close(tt_weightfile *wf);
 const tt_config *tt_weightfile_config(const tt_weightfile *wf);
-tt_mformat tt_weightfile_format(const tt_weightfile *wf);
+tt_wformat tt_weightfile_format(const tt_weightfile *wf);
 uint64_t tt_weightfile_seed(const tt_weightfile *wf);
 
 /* A 64-bit checksum of our own (4 multiply-rotate lanes per 32-byte

@@ -6,7 +6,7 @@
 
 #include "core/rng.h"
 #include "seam/dispatch.h"
-#include "formats/formats.h"
+#include "seam/formats_table.h"
 
 #define GUARD 16
 #define SENTINEL ((int32_t)0x5A5A5A5A)

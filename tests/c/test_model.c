@@ -563,11 +563,11 @@ static void test_decode(const char *path, int all_shapes, tt_pool *pool1, tt_poo
     /* every variant set of every ternary format built in: bit-identical
      * (exact int32 dot products, one float epilogue in the seam) */
     int nsets = 0;
-    for (int fmt = 0; fmt < TT_FMT_COUNT; fmt++) {
-        if (tt_mformat_available((tt_mformat)fmt) != TT_OK) continue;
+    for (tt_wformat fmt = 0; fmt < TT_FMT_COUNT; fmt++) {
+        if (!tt_wformat_is_ternary(fmt) || tt_wformat_available(fmt) != TT_OK) continue;
         for (int i = 0; i < tt_n_variants; i++) {
             const tt_variant *v = &tt_variants[i];
-            if ((int)v->wfmt != fmt || !tt_variant_runnable(v, feats)) continue;
+            if (v->wfmt != fmt || !tt_variant_runnable(v, feats)) continue;
             const tt_variant *pair = NULL;
             for (int j = 0; j < tt_n_variants && !pair; j++) {
                 const tt_variant *u = &tt_variants[j];
@@ -578,7 +578,7 @@ static void test_decode(const char *path, int all_shapes, tt_pool *pool1, tt_poo
                   v->op == TT_OP_GEMV ? "GEMM" : "GEMV", v->layout, v->name);
             if (!pair) continue;
             tt_model_opts ov = o;
-            ov.format = (tt_mformat)fmt;
+            ov.format = fmt;
             ov.gemv_name = v->op == TT_OP_GEMV ? v->name : pair->name;
             ov.gemm_name = v->op == TT_OP_GEMM ? v->name : pair->name;
             char what[300];
@@ -618,14 +618,14 @@ static void test_decode(const char *path, int all_shapes, tt_pool *pool1, tt_poo
     /* baselines: fp16 vs fp32 on the same prompt and continuation */
     tt_model_opts ob = o;
     ob.gemv_name = ob.gemm_name = NULL;
-    ob.format = TT_MF_F16;
+    ob.format = TT_FMT_FP16;
     run_out r16, r32;
     st = run_decode(&c, &ob, NULL, pool2, GEN, 0, &r16);
     CHECK(st == TT_OK, "%s: fp16 baseline: %s", c.name, tt_last_error());
     if (st == TT_OK) {
         CHECK(finite_all(r16.logits, (size_t)(GEN + 1) * c.vocab), "%s: fp16 logits not finite", c.name);
-        ob.format = TT_MF_F32;
-        if (tt_mformat_available(TT_MF_F32) == TT_OK) {
+        ob.format = TT_FMT_FP32;
+        if (tt_wformat_available(TT_FMT_FP32) == TT_OK) {
             st = run_decode(&c, &ob, NULL, pool2, GEN, 0, &r32);
             CHECK(st == TT_OK, "%s: fp32 baseline: %s", c.name, tt_last_error());
             if (st == TT_OK) {
@@ -694,38 +694,38 @@ static void test_weightfile(tt_pool *pool) {
     snprintf(bad, sizeof bad, "%s/bad.ttw", dir);
     tt_status st;
     /* TL round trips: a file in each TL format decodes like the generated model of that format */
-    for (int f = TT_MF_TL1; f <= TT_MF_TL2; f++) {
-        if (tt_mformat_available((tt_mformat)f) != TT_OK) continue;
-        st = tt_weightfile_write(path, &c, (tt_mformat)f, 11, pool, NULL, NULL);
-        CHECK(st == TT_OK, "write %s: %s", tt_mformat_name((tt_mformat)f), tt_last_error());
+    for (tt_wformat f = TT_FMT_TL1; f <= TT_FMT_TL2; f++) {
+        if (tt_wformat_available(f) != TT_OK) continue;
+        st = tt_weightfile_write(path, &c, f, 11, pool, NULL, NULL);
+        CHECK(st == TT_OK, "write %s: %s", tt_wformat_name(f), tt_last_error());
         tt_weightfile *wt = NULL;
         if (st != TT_OK || tt_weightfile_open(&wt, path, pool) != TT_OK) {
-            CHECK(0, "open %s file: %s", tt_mformat_name((tt_mformat)f), tt_last_error());
+            CHECK(0, "open %s file: %s", tt_wformat_name(f), tt_last_error());
             continue;
         }
         tt_model_opts o;
         tt_model_opts_default(&o);
-        o.format = (tt_mformat)f;
+        o.format = f;
         o.seed = 11;
         o.batch = 4;
         o.seq = 32;
         run_out a, b;
         if (run_decode(&c, &o, NULL, pool, 4, 0, &a) == TT_OK && run_decode(&c, &o, wt, pool, 4, 0, &b) == TT_OK) {
-            compare_runs(tt_mformat_name((tt_mformat)f), &c, &a, &b, 0.0);
+            compare_runs(tt_wformat_name(f), &c, &a, &b, 0.0);
             run_free(&b);
         } else {
-            CHECK(0, "%s from file: %s", tt_mformat_name((tt_mformat)f), tt_last_error());
+            CHECK(0, "%s from file: %s", tt_wformat_name(f), tt_last_error());
         }
         run_free(&a);
         tt_weightfile_close(wt);
     }
-    st = tt_weightfile_write(path, &c, TT_MF_I2S, 11, pool, NULL, NULL);
+    st = tt_weightfile_write(path, &c, TT_FMT_I2S, 11, pool, NULL, NULL);
     CHECK(st == TT_OK, "write: %s", tt_last_error());
     tt_weightfile *wf = NULL;
     st = tt_weightfile_open(&wf, path, pool);
     CHECK(st == TT_OK, "open: %s", tt_last_error());
     if (st == TT_OK) {
-        CHECK(tt_weightfile_seed(wf) == 11 && tt_weightfile_format(wf) == TT_MF_I2S, "header fields");
+        CHECK(tt_weightfile_seed(wf) == 11 && tt_weightfile_format(wf) == TT_FMT_I2S, "header fields");
         tt_model_opts o;
         tt_model_opts_default(&o);
         o.seed = 11;
@@ -739,7 +739,7 @@ static void test_weightfile(tt_pool *pool) {
             } else {
                 CHECK(0, "model from file: %s", tt_last_error());
             }
-            o.format = TT_MF_F16; /* a baseline built from the file's ternary weights */
+            o.format = TT_FMT_FP16; /* a baseline built from the file's ternary weights */
             run_out f1, f2;
             if (run_decode(&c, &o, NULL, pool, 4, 0, &f1) == TT_OK && run_decode(&c, &o, wf, pool, 4, 0, &f2) == TT_OK) {
                 compare_runs("fp16 from weight file vs generated", &c, &f1, &f2, 0.0);
@@ -753,7 +753,7 @@ static void test_weightfile(tt_pool *pool) {
         tt_config c2 = c;
         c2.ffn = 256;
         tt_model m;
-        o.format = TT_MF_I2S;
+        o.format = TT_FMT_I2S;
         st = tt_model_init(&m, &c2, &o, wf, NULL);
         CHECK(st == TT_E_CONFIG && strstr(tt_last_error(), "shapes differ"), "config mismatch: %s", tt_last_error());
         if (st == TT_OK) tt_model_free(&m);
@@ -802,7 +802,7 @@ static void test_memory(void) {
     if (tt_config_load(&c, "models/dummy/tiny.json") != TT_OK) return;
     st = tt_model_check_memory(&c, &o, 4096);
     CHECK(st == TT_E_NOMEM && strstr(tt_last_error(), "no available format fits"), "tiny in 4 KiB: %s", tt_last_error());
-    o.format = TT_MF_F16;
+    o.format = TT_FMT_FP16;
     CHECK(tt_model_check_memory(&c, &o, 1LL << 30) == TT_OK, "tiny fp16 in 1 GiB: %s", tt_last_error());
 }
 
