@@ -2,7 +2,7 @@
  *
  * Layout (little-endian):
  *   0  char[8] "TRITUNEW"       24 u64 checksum of bytes [32, file_bytes)
- *   8  u32 version              32 u32 format (tt_wformat, ternary)
+ *   8  u32 version              32 u32 format (tt_wformat: a ternary one)
  *   12 u32 header_bytes         36 u32 tensor count
  *   16 u64 file_bytes           40 u64 seed
  *   48 u32 config JSON length   52 u32 reserved (0)
@@ -24,9 +24,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/tl.h"
-#include "model/model.h"
-#include "model/model_priv.h"
+#include "model/gen.h"
+#include "model/weightfile.h"
+#include "seam/dispatch.h"
 
 #define WF_MAGIC "TRITUNEW"
 #define WF_FIXED 56
@@ -142,7 +142,7 @@ static void wgen_worker(void *ctx, int tid, int nth) {
         return;
     }
     const tt_wformat fmt = t->fmt;
-    if (fmt == TT_FMT_I2S) {
+    if (fmt == TT_FMT_I2S) { /* the generator's own layout: rows land as generated */
         for (int r = lo; r < hi; r++) tt_gen_i2s_row(t->seed, d->id, r, d->K, t->dst + (size_t)r * tt_i2s_row_bytes(d->K));
         return;
     }
@@ -190,8 +190,9 @@ tt_status tt_weightfile_write(const char *path, const tt_config *c, tt_wformat f
     if (!tt_wformat_is_ternary(fmt))
         return tt_set_error(TT_E_ARG, "weight files hold ternary models (i2s, tl1, tl2), not %s", tt_wformat_name(fmt));
     if ((st = tt_wformat_available(fmt)) != TT_OK) return st;
-    const int nt = tt_model_tensors(c, NULL);
-    tt_tdesc *td = malloc(sizeof *td * (size_t)nt);
+    int nt;
+    tt_tdesc *td;
+    if ((st = tt_model_tensor_list(c, &td, &nt)) != TT_OK) return st;
     char json[1024];
     const int jl = config_json(c, json, sizeof json);
     const size_t hdr = TT_ROUND_UP((size_t)WF_FIXED + (size_t)jl, 8) + (size_t)nt * WF_ENTRY;
@@ -200,7 +201,7 @@ tt_status tt_weightfile_write(const char *path, const tt_config *c, tt_wformat f
     int fd = -1;
     uint8_t *buf = NULL, *map = NULL;
     size_t total = 0;
-    if (!td || !h) {
+    if (!h) {
         st = tt_set_error(TT_E_NOMEM, "weight file: out of memory");
         goto out;
     }
@@ -208,7 +209,6 @@ tt_status tt_weightfile_write(const char *path, const tt_config *c, tt_wformat f
         st = tt_set_error(TT_E_ARG, "weight file path too long");
         goto out;
     }
-    tt_model_tensors(c, td);
     memcpy(h, WF_MAGIC, 8);
     put32(h + 8, TT_WF_VERSION);
     put32(h + 12, (uint32_t)hdr);
@@ -393,18 +393,24 @@ tt_status tt_weightfile_open(tt_weightfile **out, const char *path, tt_pool *poo
         return st;
     }
     /* the table must list exactly the config's tensors */
-    const int n = tt_model_tensors(&wf->cfg, NULL);
-    if ((uint32_t)n != nt) return wf_bad(wf, "holds %u tensors, its config needs %d", nt, n);
-    tt_tdesc *td = malloc(sizeof *td * (size_t)n);
+    int n;
+    tt_tdesc *td;
+    if ((st = tt_model_tensor_list(&wf->cfg, &td, &n)) != TT_OK) {
+        tt_weightfile_close(wf);
+        return st;
+    }
+    if ((uint32_t)n != nt) {
+        free(td);
+        return wf_bad(wf, "holds %u tensors, its config needs %d", nt, n);
+    }
     wf->t = calloc((size_t)n, sizeof *wf->t);
     wf->n_ids = tt_tensor_id(wf->cfg.layers, 0);
     wf->by_id = calloc((size_t)wf->n_ids, sizeof *wf->by_id);
-    if (!td || !wf->t || !wf->by_id) {
+    if (!wf->t || !wf->by_id) {
         free(td);
         tt_weightfile_close(wf);
         return tt_set_error(TT_E_NOMEM, "out of memory");
     }
-    tt_model_tensors(&wf->cfg, td);
     wf->n = n;
     const uint8_t *e = wf->map + TT_ROUND_UP((size_t)WF_FIXED + jl, 8);
     for (int i = 0; i < n; i++, e += WF_ENTRY) {

@@ -24,7 +24,6 @@
 #include "model/fkern.h"
 #include "core/json.h"
 #include "model/model.h"
-#include "model/model_priv.h"
 
 static int failures;
 #define CHECK(cond, ...)                                                     \
