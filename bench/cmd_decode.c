@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "seam/bandwidth.h"
@@ -66,14 +65,6 @@ __attribute__((format(printf, 2, 3))) static void progress_msg(progress_state *p
 
 static void progress_end(progress_state *p) {
     if (p->on && p->tty) fprintf(stderr, "\r\033[K");
-}
-
-/* "dummy-700m" -> "models/dummy/dummy-700m.json" when that is the file meant. */
-static const char *resolve_model(const char *s, char *buf, size_t n) {
-    struct stat sb;
-    if (stat(s, &sb) == 0 || strchr(s, '/') || strstr(s, ".json")) return s;
-    snprintf(buf, n, "models/dummy/%s.json", s);
-    return stat(buf, &sb) == 0 ? buf : s;
 }
 
 typedef struct {
@@ -351,15 +342,13 @@ int cmd_bench_decode(int argc, char **argv) {
 
     /* config: from --model, or from the weight file */
     tt_config cfg;
-    char mbuf[512];
     const char *mpath = tt_opt_get(o, no, "model");
     const char *wpath = tt_opt_get(o, no, "weights"), *save = tt_opt_get(o, no, "save-weights");
     if (wpath && save) return tt_usage_error(CMD, "--weights and --save-weights exclude each other");
     if (!mpath && !wpath) return tt_usage_error(CMD, "--model is required (e.g. --model models/dummy/dummy-700m.json)");
     tt_weightfile *wf = NULL;
     if (mpath) {
-        mpath = resolve_model(mpath, mbuf, sizeof mbuf);
-        if ((st = tt_config_load(&cfg, mpath)) != TT_OK) {
+        if ((st = tt_cli_load_model(mpath, &cfg)) != TT_OK) {
             tt_die(st);
             return TT_EXIT_USAGE; /* a missing or invalid model file is bad input */
         }
