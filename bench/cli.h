@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "core/common.h"
+#include "model/config.h"
 
 int cmd_info(int argc, char **argv);
 int cmd_list(int argc, char **argv);
@@ -47,6 +48,12 @@ int tt_parse_shapes(const char *s, int *M, int *K, int max);
 /* Strict positive int / double parse; -1 on error. */
 int tt_parse_int(const char *s, long lo, long hi, long *out);
 int tt_parse_double(const char *s, double lo, double hi, double *out);
+
+/* A model named on the command line: a config file (an existing path, or
+ * one with a '/' or ".json" in it) or a name in models/dummy/ under the
+ * working directory.  Names may hold dots (bitnet-b1.58-2b-4t, dummy-3.8b).
+ * An unknown name is TT_E_IO with the models that exist named. */
+tt_status tt_cli_load_model(const char *arg, tt_config *c);
 
 /* ---- JSON lines ------------------------------------------------------------------ */
 typedef struct {

@@ -26,6 +26,7 @@
 #include "seam/bandwidth.h"
 #include "cli.h"
 #include "core/cpu.h"
+#include "core/rng.h"
 #include "seam/dispatch.h"
 #include "core/timing.h"
 #include "seam/verify.h"
@@ -82,13 +83,6 @@ typedef struct {
     int ncopies;
 } shape_state;
 
-static uint64_t splitmix(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static void shape_free(shape_state *s) {
     free(s->w);
     tt_tensor_free(&s->W);
@@ -109,8 +103,8 @@ static tt_status shape_init(shape_state *s, int fmt, int M, int K, int N, uint64
         return tt_set_error(TT_E_NOMEM, "cannot allocate a %dx%d test matrix", M, K);
     }
     uint64_t r = seed * 0x100000001B3ull + (uint64_t)M * 31 + (uint64_t)K;
-    for (size_t i = 0; i < (size_t)M * K; i++) s->w[i] = (int8_t)((int)(splitmix(&r) % 3) - 1);
-    for (size_t i = 0; i < (size_t)N * K; i++) xq[i] = (int8_t)(splitmix(&r) & 0xFF);
+    for (size_t i = 0; i < (size_t)M * K; i++) s->w[i] = (int8_t)((int)(tt_splitmix64(&r) % 3) - 1);
+    for (size_t i = 0; i < (size_t)N * K; i++) xq[i] = (int8_t)(tt_splitmix64(&r) & 0xFF);
     tt_status st = tt_tensor_from_ternary(&s->W, (tt_wformat)fmt, s->w, M, K, 1.0f);
     if (st == TT_OK) st = tt_qact_alloc(&s->x, N, K);
     if (st == TT_OK) st = tt_qact_set_int(&s->x, xq, N);
@@ -262,6 +256,8 @@ static int parse_opts(int argc, char **argv, bench_opts *b) {
     b->fmt = TT_FMT_I2S;
     if ((s = tt_opt_get(o, no, "format")) && (b->fmt = tt_wformat_from_name(s)) < 0)
         return tt_usage_error(cmd, "unknown format '%s' (i2s, tl1, tl2)", s);
+    if (!tt_wformat_is_ternary(b->fmt))
+        return tt_usage_error(cmd, "format %s is a float baseline; kernels exist for i2s, tl1, tl2", s);
     b->glob = tt_opt_get(o, no, "variant");
     if (b->glob && tt_variant_glob_count(b->glob) == 0)
         return tt_usage_error(cmd, "no variant matches '%s' (see 'tritune list')", b->glob);

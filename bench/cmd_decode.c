@@ -24,12 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "seam/bandwidth.h"
 #include "cli.h"
 #include "core/cpu.h"
+#include "core/rng.h"
 #include "model/model.h"
 #include "core/timing.h"
 
@@ -65,14 +65,6 @@ __attribute__((format(printf, 2, 3))) static void progress_msg(progress_state *p
 
 static void progress_end(progress_state *p) {
     if (p->on && p->tty) fprintf(stderr, "\r\033[K");
-}
-
-/* "dummy-700m" -> "models/dummy/dummy-700m.json" when that is the file meant. */
-static const char *resolve_model(const char *s, char *buf, size_t n) {
-    struct stat sb;
-    if (stat(s, &sb) == 0 || strchr(s, '/') || strstr(s, ".json")) return s;
-    snprintf(buf, n, "models/dummy/%s.json", s);
-    return stat(buf, &sb) == 0 ? buf : s;
 }
 
 typedef struct {
@@ -159,7 +151,7 @@ typedef struct {
     const tt_config *cfg;
     tt_model_opts *mo;
     tt_weightfile *wf;
-    tt_mformat fmt;
+    tt_wformat fmt;
     int P, G, R;
     uint64_t seed;
     double bw_given;
@@ -205,7 +197,7 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
         return st;
     }
     /* prompt: seeded token ids (xorshift64) */
-    uint64_t x = a->seed * 0x9E3779B97F4A7C15ull + 1;
+    uint64_t x = a->seed * TT_GOLDEN64 + 1;
     for (int i = 0; i < P; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         a->ptoks[i] = (int)(x % (uint64_t)cfg->vocab);
@@ -236,7 +228,7 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
     }
     progress_end(prog);
     if (st == TT_OK) {
-        row r = {.model = cfg->name, .format = tt_mformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
+        row r = {.model = cfg->name, .format = tt_wformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
                  .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s,
                  .weights = a->wf ? "weight file" : "generated: ternary P(-1)=P(0)=P(+1)=1/3, seeded",
                  .tuning = a->mo->tuning ? a->tuning : NULL};
@@ -326,16 +318,16 @@ int cmd_bench_decode(int argc, char **argv) {
     progress_state prog = {tt_opt_get(o, no, "progress") != NULL || isatty(2), isatty(2), tt_now_ns() / 1e9, -1};
 
     const char *fname = tt_opt_get(o, no, "format") ? tt_opt_get(o, no, "format") : "i2s";
-    const int fi = tt_mformat_from_name(fname);
+    const int fi = tt_wformat_from_name(fname);
     if (fi < 0) return tt_usage_error(CMD, "unknown --format '%s' (i2s, tl1, tl2, fp16, fp32)", fname);
-    const tt_mformat fmt = (tt_mformat)fi;
+    const tt_wformat fmt = (tt_wformat)fi;
     tt_model_opts mo;
     tt_model_opts_default(&mo);
     mo.format = fmt;
     mo.seed = seed;
     mo.gemv_name = tt_opt_get(o, no, "variant");
     mo.gemm_name = tt_opt_get(o, no, "gemm-variant");
-    if ((mo.gemv_name || mo.gemm_name) && !tt_mformat_ternary(fmt))
+    if ((mo.gemv_name || mo.gemm_name) && !tt_wformat_is_ternary(fmt))
         return tt_usage_error(CMD, "--variant / --gemm-variant apply to ternary formats, not %s", fname);
     if ((s = tt_opt_get(o, no, "lm-head"))) {
         if (!strcmp(s, "i8")) mo.lm_head_i8 = 1;
@@ -345,20 +337,18 @@ int cmd_bench_decode(int argc, char **argv) {
         if (!strcmp(s, "fp32") || !strcmp(s, "f32")) mo.kv_f32 = 1;
         else if (strcmp(s, "fp16") && strcmp(s, "f16")) return tt_usage_error(CMD, "--kv wants fp16 or fp32, got '%s'", s);
     }
-    tt_status st = tt_mformat_available(fmt);
+    tt_status st = tt_wformat_available(fmt);
     if (st != TT_OK) return tt_die(st);
 
     /* config: from --model, or from the weight file */
     tt_config cfg;
-    char mbuf[512];
     const char *mpath = tt_opt_get(o, no, "model");
     const char *wpath = tt_opt_get(o, no, "weights"), *save = tt_opt_get(o, no, "save-weights");
     if (wpath && save) return tt_usage_error(CMD, "--weights and --save-weights exclude each other");
     if (!mpath && !wpath) return tt_usage_error(CMD, "--model is required (e.g. --model models/dummy/dummy-700m.json)");
     tt_weightfile *wf = NULL;
     if (mpath) {
-        mpath = resolve_model(mpath, mbuf, sizeof mbuf);
-        if ((st = tt_config_load(&cfg, mpath)) != TT_OK) {
+        if ((st = tt_cli_load_model(mpath, &cfg)) != TT_OK) {
             tt_die(st);
             return TT_EXIT_USAGE; /* a missing or invalid model file is bad input */
         }
@@ -409,7 +399,7 @@ int cmd_bench_decode(int argc, char **argv) {
                 goto out;
             }
             /* baselines are built from a ternary file */
-            const tt_mformat ff = tt_mformat_ternary(fmt) ? fmt : TT_MF_I2S;
+            const tt_wformat ff = tt_wformat_is_ternary(fmt) ? fmt : TT_FMT_I2S;
             prog.t0 = tt_now_ns() / 1e9;
             prog.last = -1;
             st = tt_weightfile_write(save, &cfg, ff, seed, pool, progress_cb, &prog);
@@ -452,7 +442,7 @@ int cmd_bench_decode(int argc, char **argv) {
                 tj_str(&j, "kind", "decode");
                 tj_str(&j, "status", st == TT_E_NOMEM ? "no_memory" : st == TT_E_UNSUPPORTED || st == TT_E_CPU ? "unsupported" : "error");
                 tj_str(&j, "model", cfg.name);
-                tj_str(&j, "format", tt_mformat_name(fmt));
+                tj_str(&j, "format", tt_wformat_name(fmt));
                 tj_int(&j, "threads", T);
                 tj_str(&j, "error", msg);
                 tj_end(&j, stdout);

@@ -1,11 +1,13 @@
 /* tritune CLI helpers: exit codes, option parsing, JSON lines, context. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,6 +154,43 @@ int tt_parse_shapes(const char *s, int *M, int *K, int max) {
         n++;
     }
     return n > 0 ? n : -1;
+}
+
+/* ---- models ------------------------------------------------------------------- */
+#define TT_MODELS_DIR "models/dummy"
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* "a, b, c": the config names in TT_MODELS_DIR, sorted ("none" when there are none). */
+static void model_names(char *out, size_t n) {
+    char *names[256];
+    int k = 0;
+    DIR *d = opendir(TT_MODELS_DIR);
+    for (struct dirent *e; d && k < 256 && (e = readdir(d));) {
+        const size_t l = strlen(e->d_name);
+        if (l > 5 && !strcmp(e->d_name + l - 5, ".json") && (names[k] = strndup(e->d_name, l - 5))) k++;
+    }
+    if (d) closedir(d);
+    qsort(names, (size_t)k, sizeof *names, cmp_str);
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < k; i++) {
+        if (len + strlen(names[i]) + 3 < n) len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "", names[i]);
+        free(names[i]);
+    }
+    if (!k) snprintf(out, n, "none");
+}
+
+tt_status tt_cli_load_model(const char *arg, tt_config *c) {
+    struct stat sb;
+    if (stat(arg, &sb) == 0 || strchr(arg, '/') || strstr(arg, ".json")) return tt_config_load(c, arg);
+    char path[600];
+    snprintf(path, sizeof path, TT_MODELS_DIR "/%s.json", arg);
+    if (stat(path, &sb) == 0) return tt_config_load(c, path);
+    char names[2048];
+    model_names(names, sizeof names);
+    return tt_set_error(TT_E_IO, "cannot open model '%s': no such file and no %s (models in " TT_MODELS_DIR ": %s)",
+                        arg, path, names);
 }
 
 /* ---- JSON ---------------------------------------------------------------------- */

@@ -25,11 +25,8 @@ from .runner import HarnessError, Runner
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Embedded default for --quick: BitNet-b1.58-2B-4T's four BitLinear shapes
-# (hidden 2560, FFN 6912, 20 heads / 5 KV heads of 128): q/o 2560x2560,
-# k/v 640x2560, gate/up 6912x2560, down 2560x6912.
-QUICK_SHAPES = [(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)]
-DEFAULT_MODEL = "bitnet-b1.58-2b-4t"
+DEFAULT_MODEL = "bitnet-b1.58-2b-4t"   # --quick tunes its four BitLinear shapes
+DEFAULT_TRITUNE = ROOT / "build" / "bin" / "tritune"
 
 
 def die(msg, code=2):
@@ -37,30 +34,25 @@ def die(msg, code=2):
     sys.exit(code)
 
 
-def model_shapes(name):
-    """(M, K) of every BitLinear of a model config (models/dummy/<name>.json)."""
+def model_shapes(name, tritune=DEFAULT_TRITUNE):
+    """(M, K) of every distinct BitLinear of a model, in the order of its
+    tensors, and the model's name.  The harness reads them off its walk over
+    the model's tensors (`tritune list --model NAME --shapes --json`), so a
+    model's shapes have one definition.  NAME is a config path or a name in
+    models/dummy (dots allowed: bitnet-b1.58-2b-4t).  A bad model exits with
+    the harness's message and exit code (2)."""
     p = Path(name)
-    if not p.suffix:
-        p = ROOT / "models" / "dummy" / f"{name}.json"
-    if not p.exists():
-        avail = sorted(x.stem for x in (ROOT / "models" / "dummy").glob("*.json"))
-        die(f"no model config {p} (available: {', '.join(avail) or 'none'})")
+    arg = str(p.resolve()) if p.exists() else name  # a path from here; a name from the repository
     try:
-        c = json.loads(p.read_text())
-        h, f = int(c["hidden"]), int(c["ffn"])
-        heads = int(c["heads"])
-        kv = int(c.get("kv_heads", heads))
-        hd = int(c.get("head_dim", h // heads))
-    except (ValueError, KeyError, TypeError) as e:
-        die(f"model config {p} is malformed: {e}")
-    if min(h, f, heads, kv, hd) <= 0:
-        die(f"model config {p} has non-positive sizes")
-    shapes = [(heads * hd, h), (kv * hd, h), (h, heads * hd), (f, h), (h, f)]
-    out = []
-    for s in shapes:
-        if s not in out:
-            out.append(s)
-    return out, p.stem
+        rows = Runner(tritune).model_shapes(arg, cwd=ROOT)
+    except HarnessError as e:
+        print(e.stderr or str(e), file=sys.stderr)
+        sys.exit(e.rc if e.rc in (2, 3) else 3)
+    except OSError as e:
+        die(f"cannot run the harness {tritune}: {e}", 3)
+    if not rows:
+        die(f"the harness listed no BitLinear shapes for model {name}", 3)
+    return [(r["M"], r["K"]) for r in rows], rows[0]["model"]
 
 
 def atomic_write(path, text):
@@ -126,7 +118,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="tune.sh", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="embedded default: BitNet-2B-4T shapes, batch 1, 1 thread and all cores (minutes)")
+                    help=f"the {DEFAULT_MODEL} shapes, batch 1, 1 thread and all cores (minutes)")
     ap.add_argument("--model", default=None,
                     help=f"model config name in models/dummy or a path (default {DEFAULT_MODEL}); ignored with --quick")
     ap.add_argument("--format", default="i2s", help="weight format to tune (default i2s)")
@@ -138,7 +130,7 @@ def main(argv=None):
     ap.add_argument("--stream-mib", type=int, default=1024, help="rotated weight copies in MiB (default 1024)")
     ap.add_argument("--strategy", default="brute_force", help="search strategy (default brute_force)")
     ap.add_argument("--results", default=str(ROOT / "results"), help="results directory (default results/)")
-    ap.add_argument("--tritune", default=str(ROOT / "build" / "bin" / "tritune"), help="harness binary")
+    ap.add_argument("--tritune", default=str(DEFAULT_TRITUNE), help="harness binary")
     ap.add_argument("--fresh", action="store_true",
                     help="replace results/<machine>/tuned.json instead of merging this run into it")
     a = ap.parse_args(argv)
@@ -163,10 +155,11 @@ def main(argv=None):
         die(str(e), 3)
     cores = int(info["cores"])
     if a.quick:
-        shapes, model = QUICK_SHAPES, "bitnet-b1.58-2b-4t (embedded quick set)"
+        shapes, model = model_shapes(DEFAULT_MODEL, a.tritune)
+        model += " (quick set)"
         threads = sorted({1, cores})
     else:
-        shapes, model = model_shapes(a.model or DEFAULT_MODEL)
+        shapes, model = model_shapes(a.model or DEFAULT_MODEL, a.tritune)
         threads = list(range(1, cores + 1))
     if a.threads:
         threads = parse_list(a.threads, "threads")

@@ -9,7 +9,12 @@ import sys
 
 
 class HarnessError(RuntimeError):
-    pass
+    """The harness failed: rc is its exit code (None when it printed garbage), stderr its message."""
+
+    def __init__(self, msg, rc=None, stderr=""):
+        super().__init__(msg)
+        self.rc = rc
+        self.stderr = stderr
 
 
 class Runner:
@@ -22,9 +27,9 @@ class Runner:
         self.cache = cache
         self.progress = progress
 
-    def _run(self, args, on_row=None):
+    def _run(self, args, on_row=None, cwd=None):
         cmd = [self.tritune] + args + ["--json"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
         rows = []
         for line in proc.stdout:
             line = line.strip()
@@ -42,7 +47,7 @@ class Runner:
         rc = proc.wait()
         # exit 1 = some rows failed verification or measurement: they are rows, not aborts
         if rc not in (0, 1):
-            raise HarnessError(f"{' '.join(cmd)} exited {rc}: {err.strip()}")
+            raise HarnessError(f"{' '.join(cmd)} exited {rc}: {err.strip()}", rc, err.strip())
         return rows
 
     def context(self):
@@ -54,6 +59,12 @@ class Runner:
     def variants(self, fmt="i2s"):
         rows = self._run(["list"])
         return [r for r in rows if r["kind"] == "variant" and r["format"] == fmt]
+
+    def model_shapes(self, model, cwd=None):
+        """Shape rows of a model (`tritune list --model MODEL --shapes`): one per
+        distinct BitLinear (M, K), in the order of the model's tensors.  Names
+        resolve in models/dummy under cwd."""
+        return [r for r in self._run(["list", "--model", model, "--shapes"], cwd=cwd) if r["kind"] == "shape"]
 
     def verify(self, glob="*"):
         return [r for r in self._run(["verify", "--variant", glob]) if r["kind"] == "verify"]

@@ -1,40 +1,8 @@
+/* tritune: the I2_S canonical layout and quantized activations (formats.h). */
 #include "formats/formats.h"
-#include "formats/tl.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
-
-static const char *const fmt_names[TT_FMT_COUNT] = {[TT_FMT_I2S] = "i2s", [TT_FMT_TL1] = "tl1", [TT_FMT_TL2] = "tl2"};
-
-const char *tt_wformat_name(tt_wformat f) {
-    return ((int)f >= 0 && f < TT_FMT_COUNT) ? fmt_names[f] : "?";
-}
-
-int tt_wformat_from_name(const char *s) {
-    for (int i = 0; i < TT_FMT_COUNT; i++)
-        if (s && strcmp(s, fmt_names[i]) == 0) return i;
-    return -1;
-}
-
-double tt_wformat_bpw(tt_wformat f) {
-    switch (f) {
-    case TT_FMT_I2S: return 2.0;
-    case TT_FMT_TL1: return 2.0;
-    case TT_FMT_TL2: return 5.0 / 3.0;
-    default: return 0.0;
-    }
-}
-
-size_t tt_wformat_bytes(tt_wformat fmt, int M, int K) {
-    if (M <= 0 || K <= 0) return 0;
-    switch (fmt) {
-    case TT_FMT_I2S: return tt_i2s_bytes(M, K);
-    case TT_FMT_TL1: return tt_tl1_bytes(M, K);
-    case TT_FMT_TL2: return tt_tl2_bytes(M, K);
-    default: return 0;
-    }
-}
 
 /* ---- I2_S ------------------------------------------------------------------- */
 tt_status tt_i2s_pack(const int8_t *w, int M, int K, uint8_t *dst) {
@@ -89,74 +57,6 @@ tt_status tt_i2s_validate(const uint8_t *src, int M, int K) {
         }
     }
     return TT_OK;
-}
-
-/* ---- Tensors ------------------------------------------------------------------- */
-static tt_status pack_fmt(tt_wformat fmt, const int8_t *w, int M, int K, uint8_t *dst) {
-    switch (fmt) {
-    case TT_FMT_I2S: return tt_i2s_pack(w, M, K, dst);
-    case TT_FMT_TL1: return tt_tl1_pack(w, M, K, dst);
-    case TT_FMT_TL2: return tt_tl2_pack(w, M, K, dst);
-    default: return tt_set_error(TT_E_ARG, "unknown weight format %d", (int)fmt);
-    }
-}
-
-tt_status tt_tensor_from_ternary(tt_tensor *t, tt_wformat fmt, const int8_t *w, int M, int K, float scale) {
-    memset(t, 0, sizeof *t);
-    size_t bytes = tt_wformat_bytes(fmt, M, K);
-    if (!bytes) return tt_set_error(TT_E_ARG, "format %s cannot hold a %dx%d tensor", tt_wformat_name(fmt), M, K);
-    uint8_t *d = tt_alloc(bytes, 64, 1);
-    if (!d) return TT_E_NOMEM;
-    tt_status st = pack_fmt(fmt, w, M, K, d);
-    if (st != TT_OK) {
-        tt_free(d);
-        return st;
-    }
-    *t = (tt_tensor){.fmt = fmt, .M = M, .K = K, .scale = scale, .data = d, .bytes = bytes, .owns = 1};
-    return TT_OK;
-}
-
-tt_status tt_tensor_from_float(tt_tensor *t, tt_wformat fmt, const float *w, int M, int K) {
-    if (M <= 0 || K <= 0) return tt_set_error(TT_E_ARG, "bad shape %dx%d", M, K);
-    double s = 0;
-    for (size_t i = 0; i < (size_t)M * K; i++) s += fabsf(w[i]);
-    float sw = (float)(s / ((double)M * K));
-    if (sw < 1e-8f) sw = 1e-8f;
-    int8_t *q = malloc((size_t)M * K);
-    if (!q) return tt_set_error(TT_E_NOMEM, "cannot allocate %zu bytes", (size_t)M * K);
-    for (size_t i = 0; i < (size_t)M * K; i++) {
-        float r = roundf(w[i] / sw);
-        q[i] = (int8_t)(r > 1 ? 1 : r < -1 ? -1 : r);
-    }
-    tt_status st = tt_tensor_from_ternary(t, fmt, q, M, K, sw);
-    free(q);
-    return st;
-}
-
-tt_status tt_tensor_wrap(tt_tensor *t, tt_wformat fmt, int M, int K, float scale, uint8_t *data, size_t bytes) {
-    memset(t, 0, sizeof *t);
-    size_t want = tt_wformat_bytes(fmt, M, K);
-    if (!want) return tt_set_error(TT_E_ARG, "format %s cannot hold a %dx%d tensor", tt_wformat_name(fmt), M, K);
-    if (bytes != want)
-        return tt_set_error(TT_E_FORMAT, "%s %dx%d needs %zu bytes, buffer has %zu", tt_wformat_name(fmt), M, K, want,
-                            bytes);
-    if (!(scale > 0) || !isfinite(scale)) return tt_set_error(TT_E_FORMAT, "weight scale %g is not a positive number", scale);
-    *t = (tt_tensor){.fmt = fmt, .M = M, .K = K, .scale = scale, .data = data, .bytes = bytes, .owns = 0};
-    return TT_OK;
-}
-
-tt_status tt_tensor_to_ternary(const tt_tensor *t, int8_t *w) {
-    switch (t->fmt) {
-    case TT_FMT_I2S: tt_i2s_unpack(t->data, t->M, t->K, w); return TT_OK;
-    case TT_FMT_TL1: tt_tl1_unpack(t->data, t->M, t->K, w); return TT_OK;
-    case TT_FMT_TL2: tt_tl2_unpack(t->data, t->M, t->K, w); return TT_OK;
-    default: return tt_set_error(TT_E_ARG, "unknown weight format");
-    }
-}
-
-void tt_tensor_free(tt_tensor *t) {
-    if (t->owns) tt_free(t->data);
-    memset(t, 0, sizeof *t);
 }
 
 /* ---- Activations ------------------------------------------------------------------ */

@@ -10,7 +10,7 @@
  *   code = w + 1 in {0, 1, 2} (3 never occurs: tt_i2s_validate rejects it).
  *   A row whose K is not a multiple of 128 is padded with code 1 (w = 0),
  *   so every kernel takes every K (bitnet.cpp silently drops the tail).
- *   One fp32 scale per tensor (s_w = mean |W|), kept in tt_tensor.scale
+ *   One fp32 scale per tensor (s_w = mean |W|), kept in tt_tensor.scale (seam/formats_table.h)
  *   and, in files, stored after the packed data. */
 #ifndef TT_FORMATS_H
 #define TT_FORMATS_H
@@ -24,17 +24,19 @@
 extern "C" {
 #endif
 
+/* Weight formats.  The numbers are stored in weight files (model/
+ * weightfile.c) and tuned.tsv uses the names: never renumber, append.
+ * What each format is (name, ternary or float, bytes, pack, references)
+ * is one row of the traits table in seam/formats_table.h; formats/ holds
+ * the codecs of the ternary layouts and never dispatches on the format. */
 typedef enum {
-    TT_FMT_I2S = 0,
-    TT_FMT_TL1,
-    TT_FMT_TL2,
+    TT_FMT_I2S = 0, /* ternary, 2 bpw (below)                               */
+    TT_FMT_TL1 = 1, /* ternary, 2 bpw lookup-table pairs (tl.h)             */
+    TT_FMT_TL2 = 2, /* ternary, 5/3 bpw lookup-table triples (tl.h)         */
+    TT_FMT_FP16 = 3, /* baseline: the same weights dequantized, IEEE half    */
+    TT_FMT_FP32 = 4, /* baseline: the same weights dequantized, fp32         */
     TT_FMT_COUNT
 } tt_wformat;
-
-const char *tt_wformat_name(tt_wformat f);
-int tt_wformat_from_name(const char *s); /* -1 if unknown */
-/* bits per weight of the canonical layout (for reports) */
-double tt_wformat_bpw(tt_wformat f);
 
 /* ---- I2_S ---------------------------------------------------------------- */
 #define TT_I2S_BLOCK 128       /* weights per block                        */
@@ -52,28 +54,6 @@ tt_status tt_i2s_pack(const int8_t *w, int M, int K, uint8_t *dst);
 void tt_i2s_unpack(const uint8_t *src, int M, int K, int8_t *w);
 /* TT_E_FORMAT if any code is 3 or a padding code is not 1. */
 tt_status tt_i2s_validate(const uint8_t *src, int M, int K);
-
-/* ---- Weight tensors ------------------------------------------------------- */
-typedef struct {
-    tt_wformat fmt;
-    int M, K;          /* rows (outputs) x columns (inputs)          */
-    float scale;       /* s_w: y = acc * scale / s_a                  */
-    uint8_t *data;     /* canonical layout, `bytes` long              */
-    size_t bytes;
-    int owns;          /* data allocated by tt_tensor_* functions     */
-} tt_tensor;
-
-/* Bytes of the canonical layout for fmt and shape; 0 on bad args. */
-size_t tt_wformat_bytes(tt_wformat fmt, int M, int K);
-/* Quantize fp32 weights with absmean (KERNELS.md s1) and pack. */
-tt_status tt_tensor_from_float(tt_tensor *t, tt_wformat fmt, const float *w, int M, int K);
-/* Pack already-ternary weights with a given scale. */
-tt_status tt_tensor_from_ternary(tt_tensor *t, tt_wformat fmt, const int8_t *w, int M, int K, float scale);
-/* Wrap an existing buffer; checks its size against the format and shape. */
-tt_status tt_tensor_wrap(tt_tensor *t, tt_wformat fmt, int M, int K, float scale, uint8_t *data, size_t bytes);
-/* Back to ternary int8 (M x K). */
-tt_status tt_tensor_to_ternary(const tt_tensor *t, int8_t *w);
-void tt_tensor_free(tt_tensor *t);
 
 /* ---- Activations ----------------------------------------------------------- */
 /* Quantized activations: int8 per token (row), absmax scale per token:

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/json.h"
-#include "model/model.h"
+#include "model/config.h"
 
 const char *tt_activation_name(tt_activation a) { return a == TT_ACT_RELU2 ? "relu2" : a == TT_ACT_SILU ? "silu" : "?"; }
 

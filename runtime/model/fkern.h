@@ -1,5 +1,5 @@
 /* tritune (private): float kernels behind tt_fmat_forward and attention.
- * Portable C versions live in baseline.c, AVX-512 ones in
+ * Portable C versions live in fmat.c, AVX-512 ones in
  * isa/f16_avx512.c (x86-64 only; called only when tt_cpu_features()
  * reports AVX512F + AVX512BW + F16C). */
 #ifndef TT_FKERN_H
@@ -26,7 +26,7 @@ void tt_f16_to_f32_avx512(const uint16_t *src, float *dst, int n);
 void tt_f32_to_f16_avx512(const float *src, uint16_t *dst, int n);
 #endif
 
-/* Chosen at first use from the CPU features (baseline.c). */
+/* Chosen at first use from the CPU features (fmat.c). */
 typedef struct {
     tt_fk_rows_fn f16, i8, f32;
     float (*dot_f16)(const float *a, const uint16_t *b, int n);

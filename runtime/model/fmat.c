@@ -11,7 +11,7 @@
 
 #include "core/cpu.h"
 #include "model/fkern.h"
-#include "model/model.h"
+#include "model/fmat.h"
 
 #ifdef TT_HAVE_OPENBLAS
 #include <cblas.h>

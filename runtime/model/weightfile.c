@@ -2,7 +2,7 @@
  *
  * Layout (little-endian):
  *   0  char[8] "TRITUNEW"       24 u64 checksum of bytes [32, file_bytes)
- *   8  u32 version              32 u32 format (tt_mformat, ternary)
+ *   8  u32 version              32 u32 format (tt_wformat: a ternary one)
  *   12 u32 header_bytes         36 u32 tensor count
  *   16 u64 file_bytes           40 u64 seed
  *   48 u32 config JSON length   52 u32 reserved (0)
@@ -24,9 +24,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/tl.h"
-#include "model/model.h"
-#include "model/model_priv.h"
+#include "model/gen.h"
+#include "model/weightfile.h"
+#include "seam/dispatch.h"
 
 #define WF_MAGIC "TRITUNEW"
 #define WF_FIXED 56
@@ -39,7 +39,7 @@ struct tt_weightfile {
     uint8_t *map;
     size_t size;
     tt_config cfg;
-    tt_mformat fmt;
+    tt_wformat fmt;
     uint64_t seed;
     int n;
     tt_wf_tensor *t;      /* n tensors                         */
@@ -105,9 +105,9 @@ uint64_t tt_checksum(const void *data, size_t n, tt_pool *pool) {
 }
 
 /* ---- writing --------------------------------------------------------------------------- */
-static size_t tensor_bytes(const tt_tdesc *d, tt_mformat fmt) {
+static size_t tensor_bytes(const tt_tdesc *d, tt_wformat fmt) {
     switch (d->kind) {
-    case TT_TK_TERNARY: return tt_wformat_bytes((tt_wformat)fmt, d->M, d->K);
+    case TT_TK_TERNARY: return tt_wformat_bytes(fmt, d->M, d->K);
     case TT_TK_F16: return sizeof(uint16_t) * (size_t)d->M * d->K;
     default: return sizeof(float) * (size_t)d->K;
     }
@@ -125,7 +125,7 @@ static int config_json(const tt_config *c, char *buf, size_t n) {
 
 typedef struct {
     const tt_tdesc *d;
-    tt_mformat fmt;
+    tt_wformat fmt;
     uint64_t seed;
     uint8_t *dst;
     atomic_int failed;
@@ -141,8 +141,8 @@ static void wgen_worker(void *ctx, int tid, int nth) {
         for (int r = lo; r < hi; r++) tt_gen_f16_row(t->seed, d->id, r, d->K, (uint16_t *)t->dst + (size_t)r * d->K);
         return;
     }
-    const tt_wformat fmt = (tt_wformat)t->fmt;
-    if (fmt == TT_FMT_I2S) {
+    const tt_wformat fmt = t->fmt;
+    if (fmt == TT_FMT_I2S) { /* the generator's own layout: rows land as generated */
         for (int r = lo; r < hi; r++) tt_gen_i2s_row(t->seed, d->id, r, d->K, t->dst + (size_t)r * tt_i2s_row_bytes(d->K));
         return;
     }
@@ -156,7 +156,7 @@ static void wgen_worker(void *ctx, int tid, int nth) {
             tt_i2s_row_to_i8(row, d->K, w8 + (size_t)(r - r0) * d->K);
         }
         uint8_t *dst = t->dst + tt_wformat_bytes(fmt, r0, d->K);
-        const tt_status st = fmt == TT_FMT_TL1 ? tt_tl1_pack(w8, r1 - r0, d->K, dst) : tt_tl2_pack(w8, r1 - r0, d->K, dst);
+        const tt_status st = tt_wformat_traits_of(fmt)->pack(w8, r1 - r0, d->K, dst);
         if (st != TT_OK) {
             atomic_store(&t->failed, 1);
             break;
@@ -183,15 +183,16 @@ static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
-tt_status tt_weightfile_write(const char *path, const tt_config *c, tt_mformat fmt, uint64_t seed, tt_pool *pool,
+tt_status tt_weightfile_write(const char *path, const tt_config *c, tt_wformat fmt, uint64_t seed, tt_pool *pool,
                               tt_progress_fn progress, void *ud) {
     tt_status st = tt_config_validate(c);
     if (st != TT_OK) return st;
-    if (!tt_mformat_ternary(fmt))
-        return tt_set_error(TT_E_ARG, "weight files hold ternary models (i2s, tl1, tl2), not %s", tt_mformat_name(fmt));
-    if ((st = tt_mformat_available(fmt)) != TT_OK) return st;
-    const int nt = tt_model_tensors(c, NULL);
-    tt_tdesc *td = malloc(sizeof *td * (size_t)nt);
+    if (!tt_wformat_is_ternary(fmt))
+        return tt_set_error(TT_E_ARG, "weight files hold ternary models (i2s, tl1, tl2), not %s", tt_wformat_name(fmt));
+    if ((st = tt_wformat_available(fmt)) != TT_OK) return st;
+    int nt;
+    tt_tdesc *td;
+    if ((st = tt_model_tensor_list(c, &td, &nt)) != TT_OK) return st;
     char json[1024];
     const int jl = config_json(c, json, sizeof json);
     const size_t hdr = TT_ROUND_UP((size_t)WF_FIXED + (size_t)jl, 8) + (size_t)nt * WF_ENTRY;
@@ -200,7 +201,7 @@ tt_status tt_weightfile_write(const char *path, const tt_config *c, tt_mformat f
     int fd = -1;
     uint8_t *buf = NULL, *map = NULL;
     size_t total = 0;
-    if (!td || !h) {
+    if (!h) {
         st = tt_set_error(TT_E_NOMEM, "weight file: out of memory");
         goto out;
     }
@@ -208,7 +209,6 @@ tt_status tt_weightfile_write(const char *path, const tt_config *c, tt_mformat f
         st = tt_set_error(TT_E_ARG, "weight file path too long");
         goto out;
     }
-    tt_model_tensors(c, td);
     memcpy(h, WF_MAGIC, 8);
     put32(h + 8, TT_WF_VERSION);
     put32(h + 12, (uint32_t)hdr);
@@ -316,7 +316,7 @@ void tt_weightfile_close(tt_weightfile *wf) {
 }
 
 const tt_config *tt_weightfile_config(const tt_weightfile *wf) { return &wf->cfg; }
-tt_mformat tt_weightfile_format(const tt_weightfile *wf) { return wf->fmt; }
+tt_wformat tt_weightfile_format(const tt_weightfile *wf) { return wf->fmt; }
 uint64_t tt_weightfile_seed(const tt_weightfile *wf) { return wf->seed; }
 
 const tt_wf_tensor *tt_weightfile_tensor(const tt_weightfile *wf, int id) {
@@ -385,26 +385,32 @@ tt_status tt_weightfile_open(tt_weightfile **out, const char *path, tt_pool *poo
         tt_weightfile_close(wf);
         return st;
     }
-    wf->fmt = (tt_mformat)get32(fx + 32);
+    wf->fmt = (tt_wformat)get32(fx + 32);
     wf->seed = get64(fx + 40);
-    if (!tt_mformat_ternary(wf->fmt)) return wf_bad(wf, "unknown weight format %u", (unsigned)wf->fmt);
-    if ((st = tt_mformat_available(wf->fmt)) != TT_OK) {
+    if (!tt_wformat_is_ternary(wf->fmt)) return wf_bad(wf, "unknown weight format %u", (unsigned)wf->fmt);
+    if ((st = tt_wformat_available(wf->fmt)) != TT_OK) {
         tt_weightfile_close(wf);
         return st;
     }
     /* the table must list exactly the config's tensors */
-    const int n = tt_model_tensors(&wf->cfg, NULL);
-    if ((uint32_t)n != nt) return wf_bad(wf, "holds %u tensors, its config needs %d", nt, n);
-    tt_tdesc *td = malloc(sizeof *td * (size_t)n);
+    int n;
+    tt_tdesc *td;
+    if ((st = tt_model_tensor_list(&wf->cfg, &td, &n)) != TT_OK) {
+        tt_weightfile_close(wf);
+        return st;
+    }
+    if ((uint32_t)n != nt) {
+        free(td);
+        return wf_bad(wf, "holds %u tensors, its config needs %d", nt, n);
+    }
     wf->t = calloc((size_t)n, sizeof *wf->t);
     wf->n_ids = tt_tensor_id(wf->cfg.layers, 0);
     wf->by_id = calloc((size_t)wf->n_ids, sizeof *wf->by_id);
-    if (!td || !wf->t || !wf->by_id) {
+    if (!wf->t || !wf->by_id) {
         free(td);
         tt_weightfile_close(wf);
         return tt_set_error(TT_E_NOMEM, "out of memory");
     }
-    tt_model_tensors(&wf->cfg, td);
     wf->n = n;
     const uint8_t *e = wf->map + TT_ROUND_UP((size_t)WF_FIXED + jl, 8);
     for (int i = 0; i < n; i++, e += WF_ENTRY) {

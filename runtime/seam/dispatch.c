@@ -72,6 +72,29 @@ const tt_variant *tt_variant_generic(tt_op op, tt_wformat fmt) {
     return best;
 }
 
+size_t tt_variant_layout_bytes(const tt_variant *v, int M, int K) {
+    if (M <= 0 || K <= 0) return 0;
+    return v->repack_bytes ? v->repack_bytes(M, K) : tt_wformat_bytes(v->wfmt, M, K);
+}
+
+tt_status tt_wformat_available(tt_wformat f) {
+    const tt_wformat_traits *t = tt_wformat_traits_of(f);
+    if (!t) return tt_set_error(TT_E_ARG, "unknown weight format %d", (int)f);
+    if (t->ternary) {
+        if (!tt_variant_generic(TT_OP_GEMV, f) || !tt_variant_generic(TT_OP_GEMM, f))
+            return tt_set_error(TT_E_UNSUPPORTED, "format %s has no generic GEMV/GEMM kernel in the variant table",
+                                t->name);
+        return TT_OK;
+    }
+#ifndef TT_HAVE_OPENBLAS
+    if (f == TT_FMT_FP32)
+        return tt_set_error(TT_E_UNSUPPORTED,
+                            "format fp32 needs OpenBLAS, which this build did not find (install libopenblas-dev and "
+                            "pkg-config, then re-run cmake)");
+#endif
+    return TT_OK;
+}
+
 const tt_variant *tt_variant_default(tt_op op, tt_wformat fmt, const char *layout, int M, int K, int N,
                                      uint32_t feats) {
     const tt_variant *best = NULL;
@@ -104,6 +127,7 @@ tt_status tt_tuning_load(tt_tuning *t, const char *path) {
             break;
         }
         int fi = tt_wformat_from_name(fmt);
+        if (fi >= 0 && !tt_wformat_is_ternary((tt_wformat)fi)) fi = -1; /* kernels are tuned for ternary formats */
         int oi = strcmp(op, "gemv") == 0 ? TT_OP_GEMV : strcmp(op, "gemm") == 0 ? TT_OP_GEMM : -1;
         const tt_variant *v = tt_variant_find(name);
         if (oi < 0 || fi < 0 || M <= 0 || K <= 0 || N <= 0 || T <= 0) {
@@ -329,7 +353,7 @@ tt_status tt_linear_adopt(tt_linear *L, tt_wformat fmt, int M, int K, float scal
         return tt_set_error(TT_E_ARG, "linear: need a GEMV and a GEMM variant of format %s", tt_wformat_name(fmt));
     if (strcmp(gemv->layout, layout) || strcmp(gemm->layout, layout))
         return tt_set_error(TT_E_ARG, "linear: variants %s / %s do not use layout %s", gemv->name, gemm->name, layout);
-    size_t want = gemv->repack_bytes ? gemv->repack_bytes(M, K) : tt_wformat_bytes(fmt, M, K);
+    size_t want = tt_variant_layout_bytes(gemv, M, K);
     if (bytes != want)
         return tt_set_error(TT_E_FORMAT, "linear: %s %dx%d in layout %s needs %zu bytes, got %zu", tt_wformat_name(fmt), M,
                             K, layout, want, bytes);

@@ -6,8 +6,8 @@
 #ifndef TT_DISPATCH_H
 #define TT_DISPATCH_H
 
-#include "formats/formats.h"
 #include "core/pool.h"
+#include "seam/formats_table.h"
 #include "seam/variant.h"
 
 #ifdef __cplusplus
@@ -22,6 +22,13 @@ int tt_variant_runnable(const tt_variant *v, uint32_t cpu_feats);
 tt_status tt_variant_check(const tt_variant *v, int M, int K, int N, char *why, size_t n);
 /* The generic (portable C, unrestricted) variant for op and format. */
 const tt_variant *tt_variant_generic(tt_op op, tt_wformat fmt);
+/* Bytes of an M x K matrix in v's weight layout (its repack, else the
+ * canonical layout of its format). */
+size_t tt_variant_layout_bytes(const tt_variant *v, int M, int K);
+/* TT_OK if this build can run format f: a ternary format needs a generic
+ * GEMV and GEMM in the variant table; fp32 needs OpenBLAS (model/fmat.c
+ * runs the fp32 baseline through it).  Else TT_E_UNSUPPORTED and why. */
+tt_status tt_wformat_available(tt_wformat f);
 /* Best runnable variant by the generator's prior (untuned default) whose
  * layout is `layout` (NULL = any) and that accepts the shape. */
 const tt_variant *tt_variant_default(tt_op op, tt_wformat fmt, const char *layout, int M, int K, int N,

@@ -4,18 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "seam/dispatch.h"
-#include "formats/formats.h"
+#include "seam/formats_table.h"
 
 #define GUARD 16
 #define SENTINEL ((int32_t)0x5A5A5A5A)
-
-static uint64_t rng_next(uint64_t *s) { /* splitmix64 */
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 typedef enum { IN_RANDOM, IN_ALL_PLUS_MAX, IN_ALL_PLUS_MIN, IN_ALL_MINUS_MIN, IN_ALL_MINUS_MAX, IN_ALTERNATE, IN_KINDS } in_kind;
 static const char *const kind_names[IN_KINDS] = {"random", "w=+1,x=127", "w=+1,x=-128", "w=-1,x=-128", "w=-1,x=127",
@@ -24,7 +18,7 @@ static const char *const kind_names[IN_KINDS] = {"random", "w=+1,x=127", "w=+1,x
 static void fill(in_kind kind, int8_t *w, int M, int K, int8_t *x, int N, uint64_t *rng) {
     for (size_t i = 0; i < (size_t)M * K; i++) {
         switch (kind) {
-        case IN_RANDOM: w[i] = (int8_t)((int)(rng_next(rng) % 3) - 1); break;
+        case IN_RANDOM: w[i] = (int8_t)((int)(tt_splitmix64(rng) % 3) - 1); break;
         case IN_ALL_PLUS_MAX:
         case IN_ALL_PLUS_MIN: w[i] = 1; break;
         case IN_ALL_MINUS_MIN:
@@ -34,7 +28,7 @@ static void fill(in_kind kind, int8_t *w, int M, int K, int8_t *x, int N, uint64
     }
     for (size_t i = 0; i < (size_t)N * K; i++) {
         switch (kind) {
-        case IN_RANDOM: x[i] = (int8_t)(rng_next(rng) & 0xFF); break;
+        case IN_RANDOM: x[i] = (int8_t)(tt_splitmix64(rng) & 0xFF); break;
         case IN_ALL_PLUS_MAX:
         case IN_ALL_MINUS_MAX: x[i] = 127; break;
         case IN_ALL_PLUS_MIN:

@@ -6,6 +6,7 @@
 
 #include "formats/formats.h"
 #include "test_util.h"
+#include "seam/formats_table.h"
 #include "seam/variant.h"
 
 static uint64_t rs = 12345;
@@ -35,7 +36,54 @@ static void i2s_round_trip(int M, int K) {
     free(back);
 }
 
+/* The traits table: row f describes format f; weight files store the
+ * numbers, so they are pinned; ternary rows have codecs that agree with
+ * each other and bytes that are per-row; float rows have no codecs. */
+static void traits_table(void) {
+    CHECK(TT_FMT_I2S == 0 && TT_FMT_TL1 == 1 && TT_FMT_TL2 == 2 && TT_FMT_FP16 == 3 && TT_FMT_FP32 == 4,
+          "format numbers changed (weight files store them)");
+    const char *names[TT_FMT_COUNT] = {"i2s", "tl1", "tl2", "fp16", "fp32"};
+    int ternary = 0;
+    for (int f = 0; f < TT_FMT_COUNT; f++) {
+        const tt_wformat_traits *t = tt_wformat_traits_of((tt_wformat)f);
+        CHECK(t && t->fmt == (tt_wformat)f, "row %d describes another format", f);
+        if (!t) continue;
+        CHECK(!strcmp(t->name, names[f]) && tt_wformat_from_name(names[f]) == f && !strcmp(tt_wformat_name(t->fmt), names[f]),
+              "name of format %d: %s", f, t->name);
+        CHECK(t->bytes && t->bytes(3, 100) == 3 * t->bytes(1, 100) && t->bytes(0, 100) == 0, "%s bytes", t->name);
+        CHECK(tt_wformat_bytes(t->fmt, 1, 384) * 8 == (size_t)(t->bpw * 384 + 0.5), "%s: %g bpw but %zu bytes for 384",
+              t->name, t->bpw, tt_wformat_bytes(t->fmt, 1, 384)); /* 384: whole blocks of every format */
+        if (!t->ternary) {
+            CHECK(!t->pack && !t->unpack && !t->validate && !t->ref_gemv && !t->ref_gemm, "float format %s has codecs",
+                  t->name);
+            continue;
+        }
+        ternary++;
+        CHECK(t->pack && t->unpack && t->validate && t->ref_gemv && t->ref_gemm, "ternary format %s lacks a codec",
+              t->name);
+        enum { M = 3, K = 77 };
+        int8_t w[M * K], back[M * K];
+        for (int i = 0; i < M * K; i++) w[i] = (int8_t)((int)(rnd() % 3) - 1);
+        uint8_t *d = malloc(t->bytes(M, K));
+        CHECK(t->pack(w, M, K, d) == TT_OK && t->validate(d, M, K) == TT_OK, "%s pack/validate", t->name);
+        t->unpack(d, M, K, back);
+        CHECK(!memcmp(w, back, sizeof w), "%s: unpack(pack(w)) != w", t->name);
+        free(d);
+    }
+    CHECK(ternary == 3, "%d ternary formats", ternary);
+    CHECK(tt_wformat_is_ternary(TT_FMT_TL2) && !tt_wformat_is_ternary(TT_FMT_FP16) && !tt_wformat_is_ternary(TT_FMT_COUNT),
+          "ternary flags");
+    CHECK(!tt_wformat_traits_of(TT_FMT_COUNT) && !strcmp(tt_wformat_name((tt_wformat)-1), "?") &&
+              tt_wformat_from_name("q4") == -1 && tt_wformat_from_name(NULL) == -1,
+          "unknown formats");
+    int8_t w1[4] = {1, 0, -1, 0};
+    tt_tensor t;
+    CHECK(tt_tensor_from_ternary(&t, TT_FMT_FP16, w1, 1, 4, 1.f) == TT_E_ARG && strstr(tt_last_error(), "not a ternary"),
+          "a tensor in a float format: %s", tt_last_error());
+}
+
 int main(void) {
+    traits_table();
     int Ks[] = {1, 31, 32, 127, 128, 129, 255, 256, 257, 2560, 8640};
     for (size_t i = 0; i < sizeof Ks / sizeof *Ks; i++) i2s_round_trip(3, Ks[i]);
 

@@ -10,6 +10,7 @@
 #include "formats/formats.h"
 #include "formats/tl.h"
 #include "test_util.h"
+#include "seam/formats_table.h"
 #include "seam/variant.h"
 
 static uint64_t rs = 0x5eed7115ull;

@@ -68,12 +68,21 @@ int main(void) {
         ran++;
     }
     CHECK(ran > 0, "no runnable variant");
-    for (int fmt = 0; fmt < TT_FMT_COUNT; fmt++) {
+    for (tt_wformat fmt = 0; fmt < TT_FMT_COUNT; fmt++) {
+        if (!tt_wformat_is_ternary(fmt)) continue;
         int has = 0;
-        for (int i = 0; i < tt_n_variants; i++) has |= tt_variants[i].wfmt == (tt_wformat)fmt;
+        for (int i = 0; i < tt_n_variants; i++) has |= tt_variants[i].wfmt == fmt;
         if (!has) continue;
-        CHECK(tt_variant_generic(TT_OP_GEMV, (tt_wformat)fmt) != NULL, "no generic GEMV for %s", tt_wformat_name(fmt));
-        CHECK(tt_variant_generic(TT_OP_GEMM, (tt_wformat)fmt) != NULL, "no generic GEMM for %s", tt_wformat_name(fmt));
+        CHECK(tt_variant_generic(TT_OP_GEMV, fmt) != NULL, "no generic GEMV for %s", tt_wformat_name(fmt));
+        CHECK(tt_variant_generic(TT_OP_GEMM, fmt) != NULL, "no generic GEMM for %s", tt_wformat_name(fmt));
+    }
+    /* every variant is of a ternary format and is checked against its format's reference */
+    for (int i = 0; i < tt_n_variants; i++) {
+        const tt_variant *v = &tt_variants[i];
+        const tt_wformat_traits *t = tt_wformat_traits_of(v->wfmt);
+        CHECK(t && t->ternary, "%s: format %d is not ternary", v->name, (int)v->wfmt);
+        if (t) CHECK(v->ref == (v->op == TT_OP_GEMV ? t->ref_gemv : t->ref_gemm), "%s: reference %s is not its format's",
+                     v->name, v->ref_name);
     }
     negative("bad_int16", bad_int16);
     negative("bad_oob", bad_oob);

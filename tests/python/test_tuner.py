@@ -64,21 +64,46 @@ def test_unknown_strategy_and_option():
         strategies.check_options(strategies.get("brute_force"), {"bogus": 1})
 
 
-def test_model_shapes_from_config(tmp_path):
+def test_model_shapes_from_config(tmp_path, tritune):
+    # the shapes come from the harness's tensor walk: the config must be one the C side accepts
     p = tmp_path / "m.json"
-    p.write_text(json.dumps({"hidden": 2560, "ffn": 6912, "heads": 20, "kv_heads": 5, "head_dim": 128}))
-    shapes, name = tmain.model_shapes(str(p))
+    p.write_text(json.dumps({"name": "m", "hidden": 2560, "ffn": 6912, "layers": 2, "heads": 20, "kv_heads": 5,
+                             "head_dim": 128, "vocab": 1000, "activation": "relu2"}))
+    shapes, name = tmain.model_shapes(str(p), tritune)
     assert shapes == [(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)]
     assert name == "m"
 
 
-def test_model_shapes_bad_config(tmp_path):
+def test_model_shapes_by_name_with_dots(tritune):
+    shapes, name = tmain.model_shapes("bitnet-b1.58-2b-4t", tritune)
+    assert shapes == [(2560, 2560), (640, 2560), (6912, 2560), (2560, 6912)]
+    assert name == "bitnet-b1.58-2b-4t"
+    shapes, name = tmain.model_shapes("dummy-3.8b", tritune)
+    assert shapes == [(3840, 3840), (8192, 3840), (3840, 8192)] and name == "dummy-3.8b"
+
+
+def test_model_shapes_bad_config(tmp_path, tritune, capsys):
     p = tmp_path / "bad.json"
     p.write_text('{"hidden": 0, "ffn": 1, "heads": 1}')
-    with pytest.raises(SystemExit):
-        tmain.model_shapes(str(p))
-    with pytest.raises(SystemExit):
-        tmain.model_shapes(str(tmp_path / "missing.json"))
+    with pytest.raises(SystemExit) as e:
+        tmain.model_shapes(str(p), tritune)
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        tmain.model_shapes(str(tmp_path / "missing.json"), tritune)
+    assert e.value.code == 2
+    capsys.readouterr()
+    # an unknown name: the harness's message (which lists the models) and its exit code
+    with pytest.raises(SystemExit) as e:
+        tmain.model_shapes("no-such-model", tritune)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "cannot open model 'no-such-model'" in err and "bitnet-b1.58-2b-4t" in err
+
+
+def test_model_shapes_without_harness(tmp_path):
+    with pytest.raises(SystemExit) as e:
+        tmain.model_shapes("tiny", tmp_path / "nope")
+    assert e.value.code == 3
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path):
@@ -91,10 +116,8 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["tuned.json"]
 
 
-def test_unwritable_results_dir_fails_before_measuring(tmp_path):
-    harness = Path(tmain.ROOT) / "build" / "bin" / "tritune"
-    if not harness.exists():
-        pytest.skip("harness not built")
+def test_unwritable_results_dir_fails_before_measuring(tmp_path, tritune):
+    harness = tritune
     ro = tmp_path / "ro"
     ro.mkdir()
     (ro / "file").write_text("x")

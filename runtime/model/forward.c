@@ -1,0 +1,271 @@
+/* tritune: the forward pass of the BitNet b1.58 decoder (see forward.h and
+ * model.h for the block), readable top to bottom: the run state, the small
+ * operations, then one layer as an attention block and a feed-forward
+ * block, then the model.
+ *
+ * Ternary formats quantize each BitLinear's input to int8 per token and
+ * run it through the seam (tt_linear_forward: the tuned kernels); the
+ * baselines run float matrices on the unquantized input (tt_fmat_forward). */
+#include "model/forward.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "model/fkern.h"
+
+/* ---- run state ------------------------------------------------------------------------------------------- */
+tt_status tt_state_init(tt_state *s, const tt_model *m, int nthreads) {
+    memset(s, 0, sizeof *s);
+    const tt_config *c = &m->cfg;
+    const int n = m->opts.batch, seq = m->opts.seq, d = c->hidden, qd = tt_config_qdim(c), kv = tt_config_kvdim(c);
+    const int hd2 = c->head_dim / 2;
+    s->cap_n = n;
+    s->seq = seq;
+    s->nthreads = nthreads < 1 ? 1 : nthreads;
+    s->kv_f32 = m->opts.kv_f32;
+    const size_t es = s->kv_f32 ? 4 : 2, kvn = (size_t)c->layers * seq * kv;
+#define FA(ptr, count) (ptr = tt_alloc(sizeof(float) * (size_t)(count), 64, 0))
+    int ok = FA(s->x, (size_t)n * d) && FA(s->xb, (size_t)n * TT_MAX(d, qd)) && FA(s->q, (size_t)n * qd) &&
+             FA(s->k, (size_t)n * kv) && FA(s->v, (size_t)n * kv) && FA(s->att, (size_t)n * qd) &&
+             FA(s->hb, (size_t)n * c->ffn) && FA(s->hb2, (size_t)n * c->ffn) && FA(s->xo, (size_t)n * d) &&
+             FA(s->scores, (size_t)s->nthreads * seq) && FA(s->logits, c->vocab) &&
+             FA(s->rope_cos, (size_t)seq * hd2) && FA(s->rope_sin, (size_t)seq * hd2);
+#undef FA
+    if (ok) {
+        s->key_cache = tt_alloc(es * kvn, 64, 1);
+        s->value_cache = tt_alloc(es * kvn, 64, 1);
+        ok = s->key_cache && s->value_cache;
+    }
+    if (ok && tt_wformat_is_ternary(m->opts.format))
+        ok = tt_qact_alloc(&s->qa_hidden, n, d) == TT_OK && tt_qact_alloc(&s->qa_q, n, qd) == TT_OK &&
+             tt_qact_alloc(&s->qa_ffn, n, c->ffn) == TT_OK;
+    if (!ok) {
+        tt_state_free(s);
+        return tt_set_error(TT_E_NOMEM, "run state: cannot allocate buffers for %d tokens x %d positions", n, seq);
+    }
+    /* RoPE, "rotate half": pair (i, i + head_dim/2) turns by pos * theta^(-2i / head_dim) */
+    for (int p = 0; p < seq; p++)
+        for (int i = 0; i < hd2; i++) {
+            const double a = p * pow((double)c->rope_theta, -2.0 * i / c->head_dim);
+            s->rope_cos[(size_t)p * hd2 + i] = (float)cos(a);
+            s->rope_sin[(size_t)p * hd2 + i] = (float)sin(a);
+        }
+    return TT_OK;
+}
+
+void tt_state_free(tt_state *s) {
+    float **fl[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->hb, &s->hb2, &s->xo, &s->scores, &s->logits,
+                    &s->rope_cos, &s->rope_sin};
+    for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) tt_free(*fl[i]);
+    tt_free(s->key_cache);
+    tt_free(s->value_cache);
+    if (s->qa_hidden.q) tt_qact_free(&s->qa_hidden);
+    if (s->qa_q.q) tt_qact_free(&s->qa_q);
+    if (s->qa_ffn.q) tt_qact_free(&s->qa_ffn);
+    tt_workspace_free(&s->ws);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- operations ------------------------------------------------------------------------------------------ */
+static void rmsnorm(float *o, const float *x, const float *w, int n, float eps) {
+    float ss = 0.f;
+    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    const float r = 1.0f / sqrtf(ss / n + eps);
+    for (int i = 0; i < n; i++) o[i] = x[i] * r * w[i];
+}
+
+/* y (n, M) = W x for n tokens; ternary: x already quantized into qa. */
+static tt_status matmul(const tt_mat *W, tt_qact *qa, const float *x, int ldx, int n, float *y, int ldy, tt_pool *pool,
+                        tt_workspace *ws) {
+    if (W->ternary) return tt_linear_forward(&W->lin, qa, y, ldy, pool, ws);
+    return tt_fmat_forward(&W->f, x, ldx, n, y, ldy, pool);
+}
+
+static void rope(float *v, int nheads, int hd, const float *cs, const float *sn) {
+    const int h2 = hd / 2;
+    for (int h = 0; h < nheads; h++) {
+        float *p = v + (size_t)h * hd;
+        for (int i = 0; i < h2; i++) {
+            const float a = p[i], b = p[i + h2];
+            p[i] = a * cs[i] - b * sn[i];
+            p[i + h2] = a * sn[i] + b * cs[i];
+        }
+    }
+}
+
+typedef struct {
+    const tt_model *m;
+    tt_state *s;
+    int l, n, pos;
+} att_task;
+
+/* Causal attention for work items (token t, head h), split over threads.
+ * Token t (position pos + t) sees cache positions 0 .. pos + t. */
+static void att_worker(void *ctx, int tid, int nth) {
+    const att_task *a = ctx;
+    const tt_config *c = &a->m->cfg;
+    tt_state *s = a->s;
+    const tt_fkern_table *fk = tt_fkern();
+    const int hd = c->head_dim, qd = tt_config_qdim(c), kv = tt_config_kvdim(c), group = c->heads / c->kv_heads;
+    const float inv = 1.0f / sqrtf((float)hd);
+    const size_t lbase = (size_t)a->l * s->seq * kv;
+    float *sc = s->scores + (size_t)tid * s->seq;
+    int lo, hi;
+    tt_split_range(a->n * c->heads, nth, tid, 1, &lo, &hi);
+    for (int it = lo; it < hi; it++) {
+        const int t = it / c->heads, h = it % c->heads, len = a->pos + t + 1;
+        const float *q = s->q + (size_t)t * qd + (size_t)h * hd;
+        const size_t off = (size_t)(h / group) * hd;
+        float mx = -INFINITY;
+        for (int p = 0; p < len; p++) {
+            const size_t at = lbase + (size_t)p * kv + off;
+            float dot;
+            if (s->kv_f32) {
+                const float *kp = (const float *)s->key_cache + at;
+                dot = 0.f;
+                for (int i = 0; i < hd; i++) dot += q[i] * kp[i];
+            } else {
+                dot = fk->dot_f16(q, (const uint16_t *)s->key_cache + at, hd);
+            }
+            sc[p] = dot * inv;
+            mx = fmaxf(mx, sc[p]);
+        }
+        float sum = 0.f;
+        for (int p = 0; p < len; p++) sum += (sc[p] = expf(sc[p] - mx));
+        const float rs = 1.0f / sum;
+        float *o = s->att + (size_t)t * qd + (size_t)h * hd;
+        memset(o, 0, sizeof(float) * hd);
+        for (int p = 0; p < len; p++) {
+            const size_t at = lbase + (size_t)p * kv + off;
+            const float wgt = sc[p] * rs;
+            if (s->kv_f32) {
+                const float *vp = (const float *)s->value_cache + at;
+                for (int i = 0; i < hd; i++) o[i] += wgt * vp[i];
+            } else {
+                fk->axpy_f16(o, wgt, (const uint16_t *)s->value_cache + at, hd);
+            }
+        }
+    }
+}
+
+/* ---- one layer ---------------------------------------------------------------------------------------------- */
+/* Shapes of the config, for the blocks below. */
+typedef struct {
+    int d, qd, kv, hd, f;
+    int xbd; /* row stride of xb: max(d, qd) */
+} dims;
+
+static dims dims_of(const tt_config *c) {
+    const int d = c->hidden, qd = tt_config_qdim(c);
+    return (dims){d, qd, tt_config_kvdim(c), c->head_dim, c->ffn, TT_MAX(d, qd)};
+}
+
+/* x += o_proj(RMSNorm(attention(RoPE(q, k), v)) * attn_sub_norm), with
+ * q, k, v = BitLinear(RMSNorm(x) * attn_norm); keys and values of the n
+ * tokens are appended to the cache of layer l at positions pos.. */
+static tt_status attention_block(const tt_model *m, tt_state *s, int l, int n, tt_pool *pool) {
+    const tt_config *c = &m->cfg;
+    const tt_layer *L = &m->w.layer[l];
+    const dims D = dims_of(c);
+    const int pos = s->pos, ternary = tt_wformat_is_ternary(m->opts.format);
+    const tt_fkern_table *fk = tt_fkern();
+    tt_status st;
+    for (int t = 0; t < n; t++) rmsnorm(s->xb + (size_t)t * D.xbd, s->x + (size_t)t * D.d, L->attn_norm, D.d, c->norm_eps);
+    if (ternary && (st = tt_quantize_act(&s->qa_hidden, s->xb, n, D.xbd)) != TT_OK) return st;
+    if ((st = matmul(&L->wq, &s->qa_hidden, s->xb, D.xbd, n, s->q, D.qd, pool, &s->ws)) != TT_OK ||
+        (st = matmul(&L->wk, &s->qa_hidden, s->xb, D.xbd, n, s->k, D.kv, pool, &s->ws)) != TT_OK ||
+        (st = matmul(&L->wv, &s->qa_hidden, s->xb, D.xbd, n, s->v, D.kv, pool, &s->ws)) != TT_OK)
+        return st;
+    for (int t = 0; t < n; t++) {
+        const float *cs = s->rope_cos + (size_t)(pos + t) * (D.hd / 2), *sn = s->rope_sin + (size_t)(pos + t) * (D.hd / 2);
+        rope(s->q + (size_t)t * D.qd, c->heads, D.hd, cs, sn);
+        rope(s->k + (size_t)t * D.kv, c->kv_heads, D.hd, cs, sn);
+        const size_t at = ((size_t)l * s->seq + pos + t) * D.kv;
+        if (s->kv_f32) {
+            memcpy((float *)s->key_cache + at, s->k + (size_t)t * D.kv, sizeof(float) * D.kv);
+            memcpy((float *)s->value_cache + at, s->v + (size_t)t * D.kv, sizeof(float) * D.kv);
+        } else {
+            fk->f32_to_f16(s->k + (size_t)t * D.kv, (uint16_t *)s->key_cache + at, D.kv);
+            fk->f32_to_f16(s->v + (size_t)t * D.kv, (uint16_t *)s->value_cache + at, D.kv);
+        }
+    }
+    att_task at = {m, s, l, n, pos};
+    if (pool && tt_pool_threads(pool) > 1) tt_pool_run(pool, att_worker, &at);
+    else att_worker(&at, 0, 1);
+    for (int t = 0; t < n; t++)
+        rmsnorm(s->xb + (size_t)t * D.xbd, s->att + (size_t)t * D.qd, L->attn_sub_norm, D.qd, c->norm_eps);
+    if (ternary && (st = tt_quantize_act(&s->qa_q, s->xb, n, D.xbd)) != TT_OK) return st;
+    if ((st = matmul(&L->wo, &s->qa_q, s->xb, D.xbd, n, s->xo, D.d, pool, &s->ws)) != TT_OK) return st;
+    for (size_t i = 0; i < (size_t)n * D.d; i++) s->x[i] += s->xo[i];
+    return TT_OK;
+}
+
+/* x += down(RMSNorm(act(gate(hn)) * up(hn)) * ffn_sub_norm), hn = RMSNorm(x) * ffn_norm. */
+static tt_status ffn_block(const tt_model *m, tt_state *s, int l, int n, tt_pool *pool) {
+    const tt_config *c = &m->cfg;
+    const tt_layer *L = &m->w.layer[l];
+    const dims D = dims_of(c);
+    const int f = D.f, ternary = tt_wformat_is_ternary(m->opts.format);
+    tt_status st;
+    for (int t = 0; t < n; t++) rmsnorm(s->xb + (size_t)t * D.xbd, s->x + (size_t)t * D.d, L->ffn_norm, D.d, c->norm_eps);
+    if (ternary && (st = tt_quantize_act(&s->qa_hidden, s->xb, n, D.xbd)) != TT_OK) return st;
+    if ((st = matmul(&L->wgate, &s->qa_hidden, s->xb, D.xbd, n, s->hb, f, pool, &s->ws)) != TT_OK ||
+        (st = matmul(&L->wup, &s->qa_hidden, s->xb, D.xbd, n, s->hb2, f, pool, &s->ws)) != TT_OK)
+        return st;
+    for (size_t i = 0; i < (size_t)n * f; i++) {
+        const float g = s->hb[i];
+        const float a = c->act == TT_ACT_RELU2 ? (g > 0 ? g * g : 0.f) : g / (1.0f + expf(-g));
+        s->hb[i] = a * s->hb2[i];
+    }
+    for (int t = 0; t < n; t++) rmsnorm(s->hb + (size_t)t * f, s->hb + (size_t)t * f, L->ffn_sub_norm, f, c->norm_eps);
+    if (ternary && (st = tt_quantize_act(&s->qa_ffn, s->hb, n, f)) != TT_OK) return st;
+    if ((st = matmul(&L->wdown, &s->qa_ffn, s->hb, f, n, s->xo, D.d, pool, &s->ws)) != TT_OK) return st;
+    for (size_t i = 0; i < (size_t)n * D.d; i++) s->x[i] += s->xo[i];
+    return TT_OK;
+}
+
+/* ---- the model ---------------------------------------------------------------------------------------------- */
+tt_status tt_model_forward(const tt_model *m, tt_state *s, const int *tokens, int n, tt_pool *pool) {
+    const tt_config *c = &m->cfg;
+    const tt_weights *w = &m->w;
+    if (n < 1 || n > s->cap_n) return tt_set_error(TT_E_ARG, "forward: %d tokens, the state holds %d", n, s->cap_n);
+    if (pool && tt_pool_threads(pool) > s->nthreads)
+        return tt_set_error(TT_E_ARG, "forward: pool of %d threads, the state was made for %d", tt_pool_threads(pool),
+                            s->nthreads);
+    if (s->pos + n > s->seq)
+        return tt_set_error(TT_E_ARG, "forward: positions %d..%d exceed the KV cache (%d)", s->pos, s->pos + n - 1, s->seq);
+    const int d = c->hidden;
+    const tt_fkern_table *fk = tt_fkern();
+    tt_status st;
+    /* token embeddings */
+    for (int t = 0; t < n; t++) {
+        if (tokens[t] < 0 || tokens[t] >= c->vocab)
+            return tt_set_error(TT_E_ARG, "forward: token %d outside the vocabulary [0, %d)", tokens[t], c->vocab);
+        float *x = s->x + (size_t)t * d;
+        if (w->embed.kind == TT_FM_F32) memcpy(x, (const float *)w->embed.w + (size_t)tokens[t] * d, sizeof(float) * d);
+        else fk->f16_to_f32((const uint16_t *)w->embed.w + (size_t)tokens[t] * d, x, d);
+    }
+    /* the layers */
+    for (int l = 0; l < c->layers; l++)
+        if ((st = attention_block(m, s, l, n, pool)) != TT_OK || (st = ffn_block(m, s, l, n, pool)) != TT_OK) return st;
+    /* logits of the last token */
+    rmsnorm(s->xb, s->x + (size_t)(n - 1) * d, w->final_norm, d, c->norm_eps);
+    if ((st = tt_fmat_forward(&w->lm_head, s->xb, d, 1, s->logits, c->vocab, pool)) != TT_OK) return st;
+    s->pos += n;
+    return TT_OK;
+}
+
+tt_status tt_model_prefill(const tt_model *m, tt_state *s, const int *tokens, int n, tt_pool *pool) {
+    for (int i = 0; i < n; i += s->cap_n) {
+        tt_status st = tt_model_forward(m, s, tokens + i, TT_MIN(s->cap_n, n - i), pool);
+        if (st != TT_OK) return st;
+    }
+    return TT_OK;
+}
+
+int tt_argmax(const float *v, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best]) best = i;
+    return best;
+}
