@@ -125,7 +125,7 @@ static tt_status shape_init(shape_state *s, int fmt, int M, int K, int N, uint64
 /* Build (or reuse) copies of the weights in v's layout. */
 static tt_status shape_layout(shape_state *s, const tt_variant *v, int streaming, size_t stream_bytes, int huge) {
     int want = 1;
-    size_t wbytes = v->repack ? v->repack_bytes(s->M, s->K) : s->W.bytes;
+    size_t wbytes = tt_layout_bytes(v, s->M, s->K);
     size_t stride = TT_ROUND_UP(wbytes, 4096);
     if (streaming) want = (int)TT_MAX(2, TT_CEIL_DIV(stream_bytes, stride));
     if (s->copies && s->layout && strcmp(s->layout, v->layout) == 0 && s->ncopies == want) return TT_OK;
@@ -153,9 +153,7 @@ static tt_status shape_layout(shape_state *s, const tt_variant *v, int streaming
             memcpy(rot + ((size_t)s->M - r) * crb, s->W.data, r * crb);
             src = rot;
         }
-        uint8_t *dst = s->copies + (size_t)c * stride;
-        if (v->repack) st = v->repack(src, s->M, s->K, dst);
-        else memcpy(dst, src, wbytes);
+        st = tt_layout_pack(v, src, s->M, s->K, s->copies + (size_t)c * stride);
     }
     free(rot);
     if (st != TT_OK) return st;
@@ -176,16 +174,17 @@ typedef struct {
 
 static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool *pool, tt_workspace *ws,
                     const bench_opts *o, result *res) {
-    tt_kargs a = {.M = s->M, .K = s->K, .Kp = s->x.Kp, .x = s->x.q, .xsum = s->x.sum, .N = s->N, .y = s->y, .ldy = s->M};
-    /* correctness on the measured shape, first copy */
-    a.w = s->copies;
-    memset(s->y, 0xA5, sizeof(int32_t) * (size_t)s->M * s->N);
-    tt_status st = tt_run_kernel(v, &a, &s->x, pool, ws);
+    tt_case cs;
+    tt_status st = tt_case_init(&cs, v, s->M, &s->x, s->y, s->M, ws);
     if (st != TT_OK) {
         res->status = "error";
         snprintf(res->note, sizeof res->note, "%s", tt_last_error());
         return;
     }
+    /* correctness on the measured shape, first copy */
+    tt_case_weights(&cs, s->copies);
+    memset(s->y, 0xA5, sizeof(int32_t) * (size_t)s->M * s->N);
+    tt_case_run(&cs, pool);
     if (memcmp(s->y, s->yref, sizeof(int32_t) * (size_t)s->M * s->N) != 0) {
         res->status = "verify_failed";
         snprintf(res->note, sizeof res->note, "differs from the reference on the measured shape");
@@ -199,13 +198,13 @@ static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool 
     const int warm = streaming ? s->ncopies : 5;
     const uint64_t w0 = tt_now_ns();
     for (int i = 0; i < warm && (i < 3 || tt_now_ns() - w0 < 50000000ull); i++) {
-        a.w = s->copies + (size_t)(c++ % s->ncopies) * s->stride;
-        tt_run_kernel(v, &a, &s->x, pool, ws);
+        tt_case_weights(&cs, s->copies + (size_t)(c++ % s->ncopies) * s->stride);
+        tt_case_run(&cs, pool);
     }
     /* calls per sample: aim for >= 200 us per sample */
     uint64_t t0 = tt_now_ns();
-    a.w = s->copies + (size_t)(c++ % s->ncopies) * s->stride;
-    tt_run_kernel(v, &a, &s->x, pool, ws);
+    tt_case_weights(&cs, s->copies + (size_t)(c++ % s->ncopies) * s->stride);
+    tt_case_run(&cs, pool);
     double one = (double)(tt_now_ns() - t0);
     int batch = one >= 200e3 ? 1 : (int)(200e3 / (one > 1 ? one : 1)) + 1;
     enum { MAXS = 20000 };
@@ -216,8 +215,8 @@ static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool 
     while (n < MAXS && (n < 10 || (double)(tt_now_ns() - start) * 1e-9 < o->min_time)) {
         uint64_t s0 = tt_now_ns();
         for (int b = 0; b < batch; b++) {
-            a.w = s->copies + (size_t)(c++ % s->ncopies) * s->stride;
-            tt_run_kernel(v, &a, &s->x, pool, ws);
+            tt_case_weights(&cs, s->copies + (size_t)(c++ % s->ncopies) * s->stride);
+            tt_case_run(&cs, pool);
         }
         tt_do_not_optimize(s->y);
         samples[n++] = (double)(tt_now_ns() - s0) / batch;
@@ -227,6 +226,7 @@ static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool 
     res->reps = reps;
     res->status = "ok";
     free(samples);
+    tt_case_free(&cs);
 }
 
 static int parse_opts(int argc, char **argv, bench_opts *b) {

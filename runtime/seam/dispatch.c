@@ -2,94 +2,9 @@
 #include "seam/dispatch.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/cpu.h"
-
-/* ---- running a kernel ------------------------------------------------------------ */
-void tt_workspace_free(tt_workspace *ws) {
-    tt_free(ws->act);
-    tt_free(ws->acc);
-    memset(ws, 0, sizeof *ws);
-}
-
-static void *grow(void *p, size_t *cap, size_t need) {
-    if (need <= *cap) return p;
-    tt_free(p);
-    void *q = tt_alloc(need, 64, 0);
-    *cap = q ? need : 0;
-    return q;
-}
-
-typedef struct {
-    const tt_variant *v;
-    tt_kargs *a;
-    const tt_qact *x;
-    int split_tokens;
-    /* optional fp32 epilogue */
-    float *yf;
-    int ldyf;
-    float sw;
-    tt_pool *pool;
-} run_ctx;
-
-static void run_task(void *c, int tid, int nth) {
-    run_ctx *r = c;
-    const tt_variant *v = r->v;
-    tt_kargs *a = r->a;
-    if (v->act_prep) {
-        /* Tables are shared by all rows.  With at least as many tokens as
-         * threads, each thread builds whole tokens; otherwise (decode, N = 1)
-         * every thread builds its share of each token's K range. */
-        if (a->N >= nth) {
-            for (int n = tid; n < a->N; n += nth)
-                v->act_prep(r->x->q + (size_t)n * a->Kp, a->K, a->Kp, (uint8_t *)a->act + (size_t)n * a->act_stride, 0, 1);
-        } else {
-            for (int n = 0; n < a->N; n++)
-                v->act_prep(r->x->q + (size_t)n * a->Kp, a->K, a->Kp, (uint8_t *)a->act + (size_t)n * a->act_stride, tid,
-                            nth);
-        }
-        if (nth > 1) tt_pool_barrier(r->pool); /* tables ready before any row uses them */
-    }
-    /* weight-parallel: rows split; GEMM with too few rows: tokens split */
-    int m0 = 0, m1 = a->M, n0 = 0, n1 = a->N;
-    if (r->split_tokens) tt_split_range(a->N, nth, tid, TT_MAX(1, v->tiles.ntok), &n0, &n1);
-    else tt_split_range(a->M, nth, tid, TT_MAX(1, v->row_align), &m0, &m1);
-    if (m0 >= m1 || n0 >= n1) return;
-    v->fn(a, m0, m1, n0, n1);
-    if (r->yf) /* fp32 epilogue on this thread's own block */
-        for (int n = n0; n < n1; n++) {
-            const float s = r->sw / r->x->scale[n];
-            for (int m = m0; m < m1; m++) r->yf[(size_t)n * r->ldyf + m] = (float)a->y[(size_t)n * a->ldy + m] * s;
-        }
-}
-
-static tt_status run(const tt_variant *v, tt_kargs *a, const tt_qact *x, tt_pool *pool, tt_workspace *ws, float *yf,
-                     int ldyf, float sw) {
-    if (v->act_prep) {
-        if (!ws) return tt_set_error(TT_E_ARG, "variant %s needs a workspace for its activation tables", v->name);
-        size_t stride = TT_ROUND_UP(v->act_bytes(a->K), 64);
-        ws->act = grow(ws->act, &ws->act_cap, stride * (size_t)a->N);
-        if (!ws->act) return tt_set_error(TT_E_NOMEM, "cannot allocate activation tables");
-        a->act = ws->act;
-        a->act_stride = stride;
-    }
-    const int nth = tt_pool_threads(pool);
-    /* GEMM: split tokens when rows are too few to give every thread work */
-    int row_units = TT_CEIL_DIV(a->M, TT_MAX(1, v->row_align));
-    run_ctx c = {v, a, x, a->N >= nth && row_units < 4 * nth, yf, ldyf, sw, pool};
-    tt_pool_run(pool, run_task, &c);
-    return TT_OK;
-}
-
-tt_status tt_run_kernel(const tt_variant *v, tt_kargs *a, const tt_qact *x, tt_pool *pool, tt_workspace *ws) {
-    char why[256];
-    if (tt_variant_check(v, a->M, a->K, a->N, why, sizeof why) != TT_OK) return tt_set_error(TT_E_SHAPE, "%s", why);
-    if (!tt_variant_runnable(v, tt_cpu_features()))
-        return tt_set_error(TT_E_CPU, "variant %s needs CPU features this machine lacks", v->name);
-    return run(v, a, x, pool, ws, NULL, 0, 0.f);
-}
 
 /* ---- BitLinear ------------------------------------------------------------------------ */
 static tt_status find_named(const char *name, tt_op op, tt_wformat fmt, const tt_variant **out) {
@@ -169,10 +84,10 @@ tt_status tt_linear_prepare(tt_linear *L, const tt_tensor *W, const char *gemv_n
     size_t bytes = W->bytes;
     int owns = 0;
     if (gv->repack) {
-        bytes = gv->repack_bytes(W->M, W->K);
+        bytes = tt_layout_bytes(gv, W->M, W->K);
         w = tt_alloc(bytes, 64, 1);
         if (!w) return TT_E_NOMEM;
-        if ((st = gv->repack(W->data, W->M, W->K, w)) != TT_OK) {
+        if ((st = tt_layout_pack(gv, W->data, W->M, W->K, w)) != TT_OK) {
             tt_free(w);
             return st;
         }
@@ -188,7 +103,7 @@ tt_status tt_linear_adopt(tt_linear *L, tt_wformat fmt, int M, int K, float scal
         return tt_set_error(TT_E_ARG, "linear: need a GEMV and a GEMM variant of format %s", tt_wformat_name(fmt));
     if (strcmp(gemv->layout, layout) || strcmp(gemm->layout, layout))
         return tt_set_error(TT_E_ARG, "linear: variants %s / %s do not use layout %s", gemv->name, gemm->name, layout);
-    size_t want = gemv->repack_bytes ? gemv->repack_bytes(M, K) : tt_wformat_bytes(fmt, M, K);
+    size_t want = tt_layout_bytes(gemv, M, K);
     if (bytes != want)
         return tt_set_error(TT_E_FORMAT, "linear: %s %dx%d in layout %s needs %zu bytes, got %zu", tt_wformat_name(fmt), M,
                             K, layout, want, bytes);
@@ -206,10 +121,15 @@ tt_status tt_linear_forward(const tt_linear *L, const tt_qact *x, float *y, int 
     if (x->K != L->K) return tt_set_error(TT_E_SHAPE, "linear %dx%d applied to activations with K = %d", L->M, L->K, x->K);
     if (!ws) return tt_set_error(TT_E_ARG, "linear: workspace required");
     const int N = x->N;
-    const tt_variant *v = N == 1 ? L->gemv : L->gemm;
-    ws->acc = grow(ws->acc, &ws->acc_cap, sizeof(int32_t) * (size_t)N * (size_t)L->M);
-    if (!ws->acc) return tt_set_error(TT_E_NOMEM, "linear: cannot allocate %d x %d accumulators", N, L->M);
-    tt_kargs a = {.w = L->w, .M = L->M, .K = L->K, .Kp = x->Kp, .x = x->q, .xsum = x->sum, .N = N, .y = ws->acc,
-                  .ldy = L->M};
-    return run(v, &a, x, pool, ws, y, ldy, L->scale);
+    int32_t *acc = tt_workspace_acc(ws, (size_t)N * (size_t)L->M);
+    if (!acc) return tt_set_error(TT_E_NOMEM, "linear: cannot allocate %d x %d accumulators", N, L->M);
+    tt_case c;
+    tt_status st = tt_case_init(&c, N == 1 ? L->gemv : L->gemm, L->M, x, acc, L->M, ws);
+    if (st != TT_OK) return st;
+    tt_case_weights(&c, L->w);
+    c.yf = y;
+    c.ldyf = ldy;
+    c.sw = L->scale;
+    tt_case_run(&c, pool);
+    return TT_OK;
 }

@@ -6,29 +6,15 @@
 #ifndef TT_DISPATCH_H
 #define TT_DISPATCH_H
 
-#include "formats/formats.h"
 #include "core/pool.h"
+#include "formats/formats.h"
+#include "seam/run.h"
 #include "seam/tuning.h"
 #include "seam/variant.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- Running a kernel over a whole problem ---------------------------------- */
-/* Scratch for prepared activations; grown on demand, reused across calls. */
-typedef struct {
-    uint8_t *act;       /* prepared activations (TL tables)  */
-    size_t act_cap;
-    int32_t *acc;       /* N x M int32 dot products          */
-    size_t acc_cap;
-} tt_workspace;
-void tt_workspace_free(tt_workspace *ws);
-
-/* Run v on a (prepared-weight) problem, split over the pool's threads:
- * rows for GEMV, rows or tokens for GEMM.  Prepares activations first when
- * the variant needs it (in parallel over tokens).  pool may be NULL. */
-tt_status tt_run_kernel(const tt_variant *v, tt_kargs *a, const tt_qact *x, tt_pool *pool, tt_workspace *ws);
 
 /* ---- A prepared BitLinear layer ---------------------------------------------- */
 typedef struct {
