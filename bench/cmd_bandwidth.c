@@ -64,11 +64,11 @@ int cmd_bench_bandwidth(int argc, char **argv) {
                 tj_num(&j, "gbps_p25", st.p25);
                 tj_num(&j, "gbps_p75", st.p75);
                 tj_num(&j, "cv", st.cv);
-                tj_bool(&j, "stable", st.cv < 0.05);
+                tj_bool(&j, "stable", tt_stats_stable(&st));
                 tj_end(&j, stdout);
             } else {
                 printf("%-8d %8d MiB %10.1f %10.1f %10.1f %6.1f%%%s\n", threads[ti], mibs[bi], st.median, st.p25, st.p75,
-                       100 * st.cv, st.cv >= 0.05 ? "  unstable: quiet the machine or raise --min-time" : "");
+                       100 * st.cv, !tt_stats_stable(&st) ? "  unstable (IQR > 5%: quiet the machine or raise --min-time)" : "");
             }
         }
         tt_pool_destroy(pool);

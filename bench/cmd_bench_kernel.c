@@ -11,8 +11,8 @@
  *  - warm-up calls are discarded; samples are batches of calls lasting at
  *    least ~200 us, taken until --min-time and at least 10 samples; the
  *    median per-call time is reported with p25/p75 and the coefficient of
- *    variation; a row whose interquartile range exceeds 5% of the median
- *    is flagged unstable (robust to a single preempted sample, unlike cv);
+ *    variation; `stable` is tt_stats_stable (core/timing.h): the
+ *    interquartile range is at most 5% of the median;
  *  - bw_gbps is the read-bandwidth probe at the same thread count in the
  *    same run (1 GiB for streaming; the weights' size for warm), and
  *    bw_fraction = gbps / bw_gbps. */
@@ -335,9 +335,8 @@ static void emit(const bench_opts *o, tt_json *j, const tt_variant *v, const sha
             tj_num(j, "p75_ns", r->st.p75);
             tj_num(j, "min_ns", r->st.min);
             tj_num(j, "cv", r->st.cv);
-            tj_num(j, "rel_iqr", ns > 0 ? (r->st.p75 - r->st.p25) / ns : -1);
-            /* robust: one preempted sample inflates cv, not the interquartile range */
-            tj_bool(j, "stable", ns > 0 && (r->st.p75 - r->st.p25) / ns <= 0.05);
+            tj_num(j, "rel_iqr", tt_stats_rel_iqr(&r->st));
+            tj_bool(j, "stable", tt_stats_stable(&r->st));
             tj_int(j, "weight_bytes", (long long)wb);
             tj_num(j, "gbps", gbps);
             tj_num(j, "gweights_per_s", gw);
@@ -353,7 +352,7 @@ static void emit(const bench_opts *o, tt_json *j, const tt_variant *v, const sha
         printf("%-42s %-11s %4d %3d %-9s %10.1f %6.1f%% %7.2f %7.2f %7.1f %5.0f%% %5.1f%%%s\n", v->name, shape, s->N, T,
                cache_names[streaming], ns / 1e3, ns > 0 ? 100.0 * (r->st.p75 - r->st.p25) / ns : 0, gbps, gw, gops,
                bw > 0 ? 100 * gbps / bw : 0, 100 * r->st.cv,
-               ns > 0 && (r->st.p75 - r->st.p25) / ns > 0.05 ? "  unstable (IQR > 5%: quiet the machine or raise --min-time)" : "");
+               !tt_stats_stable(&r->st) ? "  unstable (IQR > 5%: quiet the machine or raise --min-time)" : "");
     } else {
         printf("%-42s %dx%d N=%d T=%d %s: %s: %s\n", v->name, s->M, s->K, s->N, T, cache_names[streaming], r->status,
                r->note);

@@ -12,7 +12,8 @@
  *    GEMM kernels, chunks of --batch) and the generation of G tokens at
  *    batch 1 (greedy), so tg runs at context P .. P+G-1;
  *  - tokens/s is reported as the median over repetitions with p25/p75 and
- *    the coefficient of variation (cv > 5% is flagged unstable);
+ *    the coefficient of variation; `stable` is tt_stats_stable
+ *    (core/timing.h): the interquartile range is at most 5% of the median;
  *  - bytes_per_token (tg) = every matrix (ternary layers in their layout,
  *    LM head) + one embedding row + norms + the KV cache read at the mean
  *    context; for pp the weights are read once per prefill chunk, so it is
@@ -95,7 +96,7 @@ typedef struct {
 static void emit(const row *r, int json, tt_json *j) {
     const double gbps = r->bytes_per_token * r->st.median / 1e9;
     const double frac = r->bw_gbps > 0 ? gbps / r->bw_gbps : NAN;
-    const int stable = r->st.cv < 0.05;
+    const int stable = tt_stats_stable(&r->st);
     if (json) {
         tj_begin(j);
         tj_str(j, "kind", "decode");
@@ -150,7 +151,7 @@ static void emit(const row *r, int json, tt_json *j) {
         }
         printf("%-20s %-6s %7d %5s %6d %10.2f %9.2f %9.2f %5.1f%% %11.2f %7.2f %7s %7s%s\n", r->model, r->format,
                r->threads, r->phase, r->tokens, r->st.median, r->st.p25, r->st.p75, 100 * r->st.cv,
-               r->bytes_per_token / (1 << 20), gbps, bws, fracs, stable ? "" : "  unstable: quiet the machine or raise --reps");
+               r->bytes_per_token / (1 << 20), gbps, bws, fracs, stable ? "" : "  unstable (IQR > 5%: quiet the machine or raise --reps)");
     }
     fflush(stdout);
 }
