@@ -66,9 +66,9 @@ static void show_variants(const tt_record *r, char *b, size_t n) {
     snprintf(b, n, "%.0f in table, %.0f runnable here", tt_rec_d(r, "variants", 0), tt_rec_d(r, "variants_runnable", 0));
 }
 static const tt_column info_lines[] = {
-    {.label = "memory", .show = show_memory},     {.label = "hwloc", .show = show_hwloc},
-    {.label = "openblas", .show = show_openblas}, {.label = "hw counters", .show = show_counters},
-    {.label = "RAPL energy", .show = show_rapl},  {.label = "variants", .show = show_variants},
+    TT_COL_SHOW("memory", 0, show_memory),       TT_COL_SHOW("hwloc", 0, show_hwloc),
+    TT_COL_SHOW("openblas", 0, show_openblas),   TT_COL_SHOW("hw counters", 0, show_counters),
+    TT_COL_SHOW("RAPL energy", 0, show_rapl),    TT_COL_SHOW("variants", 0, show_variants),
 };
 static const tt_table info_table = TT_TABLE(TT_TABLE_LINES, NULL, info_lines);
 
