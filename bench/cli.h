@@ -1,15 +1,20 @@
-/* tritune CLI: subcommands and shared helpers.
+/* tritune CLI: subcommands and what they share.
  * Each subcommand is `int cmd_<name>(int argc, char **argv)` (argv[0] is
  * the subcommand name) returning the process exit code:
  *   0 ok, 1 a check failed (verification, measurement error rows),
- *   2 bad usage / bad input, 3 environment problem (CPU, memory, I/O). */
+ *   2 bad usage / bad input, 3 environment problem (CPU, memory, I/O).
+ * A command starts with tt_cmd_start (options, --help, the reporter), builds
+ * its context record once (tt_context_build) and reports records through
+ * c->rep (report.h); it prints nothing on stdout itself. */
 #ifndef TT_CLI_H
 #define TT_CLI_H
 
 #include <stdio.h>
 
 #include "core/common.h"
+#include "core/cpu.h"
 #include "model/config.h"
+#include "report.h"
 
 int cmd_info(int argc, char **argv);
 int cmd_list(int argc, char **argv);
@@ -29,23 +34,21 @@ int tt_exit_code(tt_status st);
 int tt_die(tt_status st);
 int tt_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- argument parsing ---------------------------------------------------------
- * Long options only: "--name value" or "--name=value"; flags without value.
- * tt_args_parse returns 0 or prints the unknown option and returns -1. */
+/* ---- options ------------------------------------------------------------------
+ * Long options only: "--name value" or "--name=value"; flags without value. */
 typedef struct {
     const char *name;   /* without leading "--"                  */
     int takes_value;    /* 1: needs a value, 0: a flag           */
     const char *value;  /* out: value (or "1" for a flag), NULL if absent */
     const char *help;
 } tt_opt;
-int tt_args_parse(const char *cmd, int argc, char **argv, tt_opt *opts, int nopts);
-const char *tt_opt_get(tt_opt *opts, int nopts, const char *name);
-void tt_opts_help(FILE *f, const char *usage, const tt_opt *opts, int nopts);
 /* Comma-separated positive integers ("1,2,4"); returns count or -1. */
 int tt_parse_int_list(const char *s, int *out, int max);
+/* "1,2,4" -> thread counts in [1, 1024]; returns the count or -1. */
+int tt_parse_threads(const char *s, int *out, int max);
 /* "6912x2560[,MxK...]" -> count or -1. */
 int tt_parse_shapes(const char *s, int *M, int *K, int max);
-/* Strict positive int / double parse; -1 on error. */
+/* Strict int / double parse within [lo, hi]; -1 on error. */
 int tt_parse_int(const char *s, long lo, long hi, long *out);
 int tt_parse_double(const char *s, double lo, double hi, double *out);
 
@@ -55,34 +58,51 @@ int tt_parse_double(const char *s, double lo, double hi, double *out);
  * An unknown name is TT_E_IO with the models that exist named. */
 tt_status tt_cli_load_model(const char *arg, tt_config *c);
 
-/* ---- JSON lines ------------------------------------------------------------------ */
+/* ---- a command's start: options, help, reporter ---------------------------------- */
 typedef struct {
-    char *buf;
-    size_t len, cap;
-    int n;  /* fields written */
-} tt_json;
-void tj_begin(tt_json *j);
-void tj_str(tt_json *j, const char *key, const char *val);
-void tj_int(tt_json *j, const char *key, long long val);
-void tj_num(tt_json *j, const char *key, double val); /* NaN/Inf -> null */
-void tj_bool(tt_json *j, const char *key, int val);
-void tj_null(tt_json *j, const char *key);
-void tj_raw(tt_json *j, const char *key, const char *raw_json);
-/* Close the object, write it plus '\n' to f, reset. */
-void tj_end(tt_json *j, FILE *f);
-void tj_free(tt_json *j);
+    const char *name;     /* "bench kernel"                                            */
+    const char *synopsis; /* usage after "tritune <name> "; " [--json]" is appended    */
+    tt_opt *opts;         /* the command's own options; --json and --help are common   */
+    int nopts;
+    tt_reporter rep;      /* out: table on stdout, or JSON lines with --json           */
+} tt_cmd;
 
+/* tt_cmd c = TT_CMD("list", "[--variant GLOB]", opts);  (opts: an array) */
+#define TT_CMD(nm, syn, o) {.name = (nm), .synopsis = (syn), .opts = (o), .nopts = (int)(sizeof(o) / sizeof *(o))}
+
+#define TT_CMD_GO (-1)
+/* Parse argv against the command's options and the common ones.  Returns
+ * TT_CMD_GO with c->rep ready, or the exit code to return at once: 0 after
+ * printing --help, TT_EXIT_USAGE after a usage error (printed). */
+int tt_cmd_start(tt_cmd *c, int argc, char **argv);
+/* The value of option `name` (NULL when absent; "1" for a given flag). */
+const char *tt_cmd_opt(const tt_cmd *c, const char *name);
+/* Finish the output; returns rc. */
+int tt_cmd_end(tt_cmd *c, int rc);
+
+/* ---- the context record -------------------------------------------------------------
+ * Built once per command, reported first.  Fields (JSON, in this order):
+ * kind "context", schema_version, command, date, machine_id, cpu, arch,
+ * features, logical_cpus, cores, l1d_bytes, l2_bytes, l3_bytes,
+ * mem_total_bytes, topology_source, threads, cache, pinning, build_type,
+ * compiler, generator_hash, variants, load_avg_1m, warning (a debug or
+ * sanitizer build; for commands that measure, other processes using the
+ * CPU over a 200 ms sample; else null).  People see it as "# ..." lines. */
 #define TT_SCHEMA_VERSION 1
-
-/* Context record / header: date, CPU, features, caches, threads, pinning,
- * build type, and warnings (debug build, sanitizers; and, for commands that
- * measure, other processes using the CPU: a 200 ms sample).
- * JSON: one {"kind":"context",...} line; text: a few "# ..." lines. */
-void tt_print_context(FILE *f, int json, const char *command, const char *threads_desc, const char *cache_desc,
-                      const char *pinning, int measuring);
-/* "1,2,4" -> thread counts in [1, 1024]; returns the count or -1. */
-int tt_parse_threads(const char *s, int *out, int max);
-/* Build type string ("Release", "Debug", "Release+ASan+UBSan"). */
+typedef struct {
+    const char *command;
+    const char *threads, *cache, *pinning; /* settings as given; NULL = "-"       */
+    int measuring;                         /* sample the CPU use of others        */
+    int header;                            /* show the "# ..." lines to people    */
+} tt_context_args;
+typedef struct {
+    tt_machine m;        /* what the record was built from (info reports more of it) */
+    uint32_t feats;
+    tt_record rec;
+} tt_context;
+void tt_context_build(tt_context *c, const tt_context_args *a);
+void tt_context_free(tt_context *c);
+/* Build type string ("Release", "Debug", "Debug+ASan+UBSan"). */
 const char *tt_build_type(void);
 
 #endif

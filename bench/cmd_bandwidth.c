@@ -3,8 +3,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "seam/bandwidth.h"
 #include "cli.h"
+#include "seam/bandwidth.h"
+
+/* (p75 - p25) / median of the GB/s samples, the spread tt_stats_stable judges */
+static void show_iqr(const tt_record *r, char *b, size_t n) {
+    const double m = tt_rec_d(r, "gbps", 0);
+    if (m > 0) snprintf(b, n, "%.1f%%", 100 * (tt_rec_d(r, "gbps_p75", 0) - tt_rec_d(r, "gbps_p25", 0)) / m);
+}
+static void show_stable(const tt_record *r, char *b, size_t n) {
+    if (!tt_rec_d(r, "stable", 1)) snprintf(b, n, "unstable");
+}
+static const tt_column bw_cols[] = {
+    TT_COL("threads", NULL, -8),
+    TT_COL_NUM("bytes", "working set", 11, "%.0f MiB", 1.0 / (1 << 20)),
+    TT_COL_NUM("gbps", "GB/s", 10, "%.1f", 1),
+    TT_COL_NUM("gbps_p25", "p25", 10, "%.1f", 1),
+    TT_COL_NUM("gbps_p75", "p75", 10, "%.1f", 1),
+    TT_COL_SHOW("IQR", 6, show_iqr),
+    TT_COL_NUM("cv", "cv", 6, "%.1f%%", 100),
+    TT_COL_SHOW("", 0, show_stable),
+};
+static const tt_table bw_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, bw_cols);
 
 int cmd_bench_bandwidth(int argc, char **argv) {
     tt_opt o[] = {
@@ -12,67 +32,63 @@ int cmd_bench_bandwidth(int argc, char **argv) {
         {"bytes", 1, NULL, "working-set list in MiB, e.g. 1,64,1024 (default 1024 = DRAM)"},
         {"min-time", 1, NULL, "seconds per measurement (default 0.5)"},
         {"no-pin", 0, NULL, "do not pin threads"},
-        {"json", 0, NULL, "JSON lines output"},
-        {"help", 0, NULL, "this help"},
     };
-    const int no = (int)(sizeof o / sizeof *o);
-    if (tt_args_parse("bench bandwidth", argc, argv, o, no)) return TT_EXIT_USAGE;
-    if (tt_opt_get(o, no, "help")) {
-        tt_opts_help(stdout, "usage: tritune bench bandwidth [--threads 1,2] [--bytes MiB,...] [--min-time S] [--json]",
-                     o, no);
-        return 0;
-    }
+    tt_cmd c = TT_CMD("bench bandwidth", "[--threads 1,2] [--bytes MiB,...] [--min-time S]", o);
+    int rc = tt_cmd_start(&c, argc, argv);
+    if (rc != TT_CMD_GO) return rc;
     int threads[16] = {1}, nt = 1, mibs[16] = {1024}, nb = 1;
     const char *s;
-    if ((s = tt_opt_get(o, no, "threads")) && (nt = tt_parse_threads(s, threads, 16)) < 0)
-        return tt_usage_error("bench bandwidth", "--threads wants a list of thread counts in 1..1024, got '%s'", s);
-    if ((s = tt_opt_get(o, no, "bytes")) && (nb = tt_parse_int_list(s, mibs, 16)) < 0)
-        return tt_usage_error("bench bandwidth", "--bytes wants a list of sizes in MiB, got '%s'", s);
+    if ((s = tt_cmd_opt(&c, "threads")) && (nt = tt_parse_threads(s, threads, 16)) < 0)
+        return tt_usage_error(c.name, "--threads wants a list of thread counts in 1..1024, got '%s'", s);
+    if ((s = tt_cmd_opt(&c, "bytes")) && (nb = tt_parse_int_list(s, mibs, 16)) < 0)
+        return tt_usage_error(c.name, "--bytes wants a list of sizes in MiB, got '%s'", s);
     double min_time = 0.5;
-    if ((s = tt_opt_get(o, no, "min-time")) && tt_parse_double(s, 0.001, 600, &min_time))
-        return tt_usage_error("bench bandwidth", "--min-time wants seconds in [0.001, 600], got '%s'", s);
-    int json = tt_opt_get(o, no, "json") != NULL, pin = !tt_opt_get(o, no, "no-pin");
-    int rc = 0;
-    tt_json j = {0};
-    int header = 0;
-    for (int ti = 0; ti < nt; ti++) {
+    if ((s = tt_cmd_opt(&c, "min-time")) && tt_parse_double(s, 0.001, 600, &min_time))
+        return tt_usage_error(c.name, "--min-time wants seconds in [0.001, 600], got '%s'", s);
+    const int pin = !tt_cmd_opt(&c, "no-pin");
+    int unstable = 0;
+    tt_record r = {0};
+    for (int ti = 0; ti < nt && rc == TT_CMD_GO; ti++) {
         tt_pool *pool = tt_pool_create(threads[ti], pin);
-        if (!pool) return tt_die(TT_E_NOMEM);
-        if (!header) {
-            char td[64];
-            snprintf(td, sizeof td, "%s", tt_opt_get(o, no, "threads") ? tt_opt_get(o, no, "threads") : "1");
-            tt_print_context(stdout, json, "bench bandwidth", td, "n/a", tt_pool_pinning(pool), 1);
-            if (!json) printf("%-8s %12s %10s %10s %10s %7s\n", "threads", "working set", "GB/s", "p25", "p75", "cv");
-            header = 1;
+        if (!pool) {
+            rc = tt_die(TT_E_NOMEM);
+            break;
+        }
+        if (ti == 0) { /* the context once; pinning as the first pool has it */
+            tt_context ctx;
+            tt_context_build(&ctx, &(tt_context_args){.command = c.name,
+                                                       .threads = tt_cmd_opt(&c, "threads") ? tt_cmd_opt(&c, "threads") : "1",
+                                                       .cache = "n/a", .pinning = tt_pool_pinning(pool), .measuring = 1,
+                                                       .header = 1});
+            tt_report_context(&c.rep, &ctx.rec);
+            tt_context_free(&ctx);
         }
         for (int bi = 0; bi < nb; bi++) {
             size_t bytes = (size_t)mibs[bi] << 20;
             tt_stats st;
-            double g = tt_bandwidth_probe_pool(pool, bytes, min_time, &st);
-            if (g < 0) {
-                tt_pool_destroy(pool);
-                return tt_die(TT_E_NOMEM);
+            if (tt_bandwidth_probe_pool(pool, bytes, min_time, &st) < 0) {
+                rc = tt_die(TT_E_NOMEM);
+                break;
             }
-            if (json) {
-                tj_begin(&j);
-                tj_str(&j, "kind", "bandwidth");
-                tj_int(&j, "threads", threads[ti]);
-                tj_int(&j, "bytes", (long long)bytes);
-                tj_str(&j, "isa", tt_bandwidth_isa());
-                tj_int(&j, "samples", st.n);
-                tj_num(&j, "gbps", st.median);
-                tj_num(&j, "gbps_p25", st.p25);
-                tj_num(&j, "gbps_p75", st.p75);
-                tj_num(&j, "cv", st.cv);
-                tj_bool(&j, "stable", st.cv < 0.05);
-                tj_end(&j, stdout);
-            } else {
-                printf("%-8d %8d MiB %10.1f %10.1f %10.1f %6.1f%%%s\n", threads[ti], mibs[bi], st.median, st.p25, st.p75,
-                       100 * st.cv, st.cv >= 0.05 ? "  unstable: quiet the machine or raise --min-time" : "");
-            }
+            tt_rec_begin(&r, "bandwidth", &bw_table);
+            tt_rec_int(&r, "threads", threads[ti]);
+            tt_rec_int(&r, "bytes", (long long)bytes);
+            tt_rec_str(&r, "isa", tt_bandwidth_isa());
+            tt_rec_int(&r, "samples", st.n);
+            tt_rec_num(&r, "gbps", st.median);
+            tt_rec_num(&r, "gbps_p25", st.p25);
+            tt_rec_num(&r, "gbps_p75", st.p75);
+            tt_rec_num(&r, "cv", st.cv);
+            tt_rec_bool(&r, "stable", tt_stats_stable(&st));
+            unstable |= !tt_stats_stable(&st);
+            tt_report_row(&c.rep, &r);
         }
         tt_pool_destroy(pool);
     }
-    tj_free(&j);
-    return rc;
+    tt_rec_free(&r);
+    if (rc != TT_CMD_GO) return tt_cmd_end(&c, rc);
+    if (unstable)
+        tt_report_note(&c.rep, "unstable: the interquartile range exceeds 5%% of the median: quiet the machine or "
+                               "raise --min-time");
+    return tt_cmd_end(&c, TT_EXIT_OK);
 }

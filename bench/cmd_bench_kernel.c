@@ -11,8 +11,8 @@
  *  - warm-up calls are discarded; samples are batches of calls lasting at
  *    least ~200 us, taken until --min-time and at least 10 samples; the
  *    median per-call time is reported with p25/p75 and the coefficient of
- *    variation; a row whose interquartile range exceeds 5% of the median
- *    is flagged unstable (robust to a single preempted sample, unlike cv);
+ *    variation; `stable` is tt_stats_stable (core/timing.h): the
+ *    interquartile range is at most 5% of the median;
  *  - bw_gbps is the read-bandwidth probe at the same thread count in the
  *    same run (1 GiB for streaming; the weights' size for warm), and
  *    bw_fraction = gbps / bw_gbps. */
@@ -23,12 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "seam/bandwidth.h"
 #include "cli.h"
-#include "core/cpu.h"
 #include "core/rng.h"
-#include "seam/dispatch.h"
 #include "core/timing.h"
+#include "seam/bandwidth.h"
+#include "seam/dispatch.h"
 #include "seam/verify.h"
 
 #define MAXL 32
@@ -43,7 +42,7 @@ typedef struct {
     int ncache, cache[2]; /* 0 warm, 1 streaming */
     double min_time;
     size_t stream_bytes;
-    int json, pin, progress, huge;
+    int pin, progress, huge;
     uint64_t seed;
 } bench_opts;
 
@@ -119,7 +118,7 @@ static tt_status shape_init(shape_state *s, int fmt, int M, int K, int N, uint64
 /* Build (or reuse) copies of the weights in v's layout. */
 static tt_status shape_layout(shape_state *s, const tt_variant *v, int streaming, size_t stream_bytes, int huge) {
     int want = 1;
-    size_t wbytes = v->repack ? v->repack_bytes(s->M, s->K) : s->W.bytes;
+    size_t wbytes = tt_layout_bytes(v, s->M, s->K);
     size_t stride = TT_ROUND_UP(wbytes, 4096);
     if (streaming) want = (int)TT_MAX(2, TT_CEIL_DIV(stream_bytes, stride));
     if (s->copies && s->layout && strcmp(s->layout, v->layout) == 0 && s->ncopies == want) return TT_OK;
@@ -147,9 +146,7 @@ static tt_status shape_layout(shape_state *s, const tt_variant *v, int streaming
             memcpy(rot + ((size_t)s->M - r) * crb, s->W.data, r * crb);
             src = rot;
         }
-        uint8_t *dst = s->copies + (size_t)c * stride;
-        if (v->repack) st = v->repack(src, s->M, s->K, dst);
-        else memcpy(dst, src, wbytes);
+        st = tt_layout_pack(v, src, s->M, s->K, s->copies + (size_t)c * stride);
     }
     free(rot);
     if (st != TT_OK) return st;
@@ -170,16 +167,17 @@ typedef struct {
 
 static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool *pool, tt_workspace *ws,
                     const bench_opts *o, result *res) {
-    tt_kargs a = {.M = s->M, .K = s->K, .Kp = s->x.Kp, .x = s->x.q, .xsum = s->x.sum, .N = s->N, .y = s->y, .ldy = s->M};
-    /* correctness on the measured shape, first copy */
-    a.w = s->copies;
-    memset(s->y, 0xA5, sizeof(int32_t) * (size_t)s->M * s->N);
-    tt_status st = tt_run_kernel(v, &a, &s->x, pool, ws);
+    tt_case cs;
+    tt_status st = tt_case_init(&cs, v, s->M, &s->x, s->y, s->M, ws);
     if (st != TT_OK) {
         res->status = "error";
         snprintf(res->note, sizeof res->note, "%s", tt_last_error());
         return;
     }
+    /* correctness on the measured shape, first copy */
+    tt_case_weights(&cs, s->copies);
+    memset(s->y, 0xA5, sizeof(int32_t) * (size_t)s->M * s->N);
+    tt_case_run(&cs, pool);
     if (memcmp(s->y, s->yref, sizeof(int32_t) * (size_t)s->M * s->N) != 0) {
         res->status = "verify_failed";
         snprintf(res->note, sizeof res->note, "differs from the reference on the measured shape");
@@ -193,13 +191,13 @@ static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool 
     const int warm = streaming ? s->ncopies : 5;
     const uint64_t w0 = tt_now_ns();
     for (int i = 0; i < warm && (i < 3 || tt_now_ns() - w0 < 50000000ull); i++) {
-        a.w = s->copies + (size_t)(c++ % s->ncopies) * s->stride;
-        tt_run_kernel(v, &a, &s->x, pool, ws);
+        tt_case_weights(&cs, s->copies + (size_t)(c++ % s->ncopies) * s->stride);
+        tt_case_run(&cs, pool);
     }
     /* calls per sample: aim for >= 200 us per sample */
     uint64_t t0 = tt_now_ns();
-    a.w = s->copies + (size_t)(c++ % s->ncopies) * s->stride;
-    tt_run_kernel(v, &a, &s->x, pool, ws);
+    tt_case_weights(&cs, s->copies + (size_t)(c++ % s->ncopies) * s->stride);
+    tt_case_run(&cs, pool);
     double one = (double)(tt_now_ns() - t0);
     int batch = one >= 200e3 ? 1 : (int)(200e3 / (one > 1 ? one : 1)) + 1;
     enum { MAXS = 20000 };
@@ -210,8 +208,8 @@ static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool 
     while (n < MAXS && (n < 10 || (double)(tt_now_ns() - start) * 1e-9 < o->min_time)) {
         uint64_t s0 = tt_now_ns();
         for (int b = 0; b < batch; b++) {
-            a.w = s->copies + (size_t)(c++ % s->ncopies) * s->stride;
-            tt_run_kernel(v, &a, &s->x, pool, ws);
+            tt_case_weights(&cs, s->copies + (size_t)(c++ % s->ncopies) * s->stride);
+            tt_case_run(&cs, pool);
         }
         tt_do_not_optimize(s->y);
         samples[n++] = (double)(tt_now_ns() - s0) / batch;
@@ -221,10 +219,131 @@ static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool 
     res->reps = reps;
     res->status = "ok";
     free(samples);
+    tt_case_free(&cs);
 }
 
-static int parse_opts(int argc, char **argv, bench_opts *b) {
-    tt_opt o[] = {
+/* Options into b; TT_CMD_GO, or the exit code (usage error, --help). */
+static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
+    int rc = tt_cmd_start(c, argc, argv);
+    if (rc != TT_CMD_GO) return rc;
+    const char *s, *cmd = c->name;
+    memset(b, 0, sizeof *b);
+    b->fmt = TT_FMT_I2S;
+    if ((s = tt_cmd_opt(c, "format")) && (b->fmt = tt_wformat_from_name(s)) < 0)
+        return tt_usage_error(cmd, "unknown format '%s' (i2s, tl1, tl2)", s);
+    if (!tt_wformat_is_ternary(b->fmt))
+        return tt_usage_error(cmd, "format %s is a float baseline; kernels exist for i2s, tl1, tl2", s);
+    b->glob = tt_cmd_opt(c, "variant");
+    if (b->glob && tt_variant_glob_count(b->glob) == 0)
+        return tt_usage_error(cmd, "no variant matches '%s' (see 'tritune list')", b->glob);
+    if ((s = tt_cmd_opt(c, "op"))) {
+        if (strcmp(s, "gemv") && strcmp(s, "gemm")) return tt_usage_error(cmd, "--op must be gemv or gemm, got '%s'", s);
+        b->op = s;
+    }
+    b->nshape = 1, b->M[0] = 6912, b->K[0] = 2560;
+    if ((s = tt_cmd_opt(c, "shape")) && (b->nshape = tt_parse_shapes(s, b->M, b->K, MAXL)) < 0)
+        return tt_usage_error(cmd, "--shape wants MxK[,MxK...] with positive sizes, got '%s'", s);
+    b->nbatch = 1, b->batch[0] = 1;
+    if ((s = tt_cmd_opt(c, "batch")) && (b->nbatch = tt_parse_int_list(s, b->batch, MAXL)) < 0)
+        return tt_usage_error(cmd, "--batch wants a list of positive integers, got '%s'", s);
+    b->nthr = 1, b->thr[0] = 1;
+    if ((s = tt_cmd_opt(c, "threads")) && (b->nthr = tt_parse_threads(s, b->thr, MAXL)) < 0)
+        return tt_usage_error(cmd, "--threads wants a list of thread counts in 1..1024, got '%s'", s);
+    b->ncache = 1, b->cache[0] = 1;
+    if ((s = tt_cmd_opt(c, "cache"))) {
+        if (!strcmp(s, "warm")) b->cache[0] = 0;
+        else if (!strcmp(s, "streaming")) b->cache[0] = 1;
+        else if (!strcmp(s, "warm,streaming") || !strcmp(s, "streaming,warm")) b->ncache = 2, b->cache[0] = 0, b->cache[1] = 1;
+        else return tt_usage_error(cmd, "--cache must be warm, streaming or warm,streaming, got '%s'", s);
+    }
+    b->min_time = 0.2;
+    if ((s = tt_cmd_opt(c, "min-time")) && tt_parse_double(s, 0.001, 600, &b->min_time))
+        return tt_usage_error(cmd, "--min-time wants seconds in [0.001, 600], got '%s'", s);
+    long mib = 1024;
+    if ((s = tt_cmd_opt(c, "stream-mib")) && tt_parse_int(s, 1, 1 << 20, &mib))
+        return tt_usage_error(cmd, "--stream-mib wants a size in MiB, got '%s'", s);
+    b->stream_bytes = (size_t)mib << 20;
+    long seed = 1;
+    if ((s = tt_cmd_opt(c, "seed")) && tt_parse_int(s, 0, 1L << 62, &seed))
+        return tt_usage_error(cmd, "--seed must be a non-negative integer");
+    b->seed = (uint64_t)seed;
+    b->pin = !tt_cmd_opt(c, "no-pin");
+    b->huge = !tt_cmd_opt(c, "no-hugepages");
+    b->progress = tt_cmd_opt(c, "progress") != NULL || isatty(2);
+    return TT_CMD_GO;
+}
+
+/* ---- rows -------------------------------------------------------------------------- */
+static void show_shape(const tt_record *r, char *b, size_t n) {
+    snprintf(b, n, "%.0fx%.0f", tt_rec_d(r, "M", 0), tt_rec_d(r, "K", 0));
+}
+/* what went wrong, or that the row is unstable */
+static void show_remark(const tt_record *r, char *b, size_t n) {
+    const char *st = tt_rec_s(r, "status"), *note = tt_rec_s(r, "note");
+    if (st && strcmp(st, "ok") != 0) snprintf(b, n, "%s%s%s", st, note ? ": " : "", note ? note : "");
+    else if (!tt_rec_d(r, "stable", 1)) snprintf(b, n, "unstable");
+}
+static const tt_column kernel_cols[] = {
+    TT_COL("variant", NULL, -42),
+    TT_COL_SHOW("shape", -11, show_shape),
+    TT_COL("N", NULL, 4),
+    TT_COL("threads", "T", 3),
+    TT_COL("cache", NULL, -9),
+    TT_COL_NUM("median_ns", "median us", 10, "%.1f", 1e-3),
+    TT_COL_NUM("rel_iqr", "IQR", 6, "%.1f%%", 100),
+    TT_COL_NUM("gbps", "GB/s", 7, "%.2f", 1),
+    TT_COL_NUM("gweights_per_s", "Gw/s", 7, "%.2f", 1),
+    TT_COL_NUM("gops", "GOPS", 7, "%.1f", 1),
+    TT_COL_NUM("bw_fraction", "%bw", 5, "%.0f%%", 100),
+    TT_COL_NUM("cv", "cv", 6, "%.1f%%", 100),
+    TT_COL_SHOW("", 0, show_remark),
+};
+static const tt_table kernel_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, kernel_cols);
+
+static void report(tt_reporter *rep, tt_record *rec, const tt_variant *v, const shape_state *s, int T, int streaming,
+                   const result *r, double bw) {
+    const double ns = r->st.median;
+    const size_t wb = s->wbytes ? s->wbytes : tt_wformat_bytes(v->wfmt, s->M, s->K);
+    const double gbps = ns > 0 ? (double)wb / ns : 0;
+    const double gw = ns > 0 ? (double)s->M * s->K / ns : 0;
+    const double gops = ns > 0 ? 2.0 * s->M * s->K * s->N / ns : 0;
+    tt_rec_begin(rec, "kernel", &kernel_table);
+    tt_rec_str(rec, "variant", v->name);
+    tt_rec_str(rec, "op", tt_op_name(v->op));
+    tt_rec_str(rec, "format", tt_wformat_name(v->wfmt));
+    tt_rec_str(rec, "isa", v->isa);
+    tt_rec_str(rec, "layout", v->layout);
+    tt_rec_str(rec, "params", v->params);
+    tt_rec_int(rec, "M", s->M);
+    tt_rec_int(rec, "K", s->K);
+    tt_rec_int(rec, "N", s->N);
+    tt_rec_int(rec, "threads", T);
+    tt_rec_str(rec, "cache", cache_names[streaming]);
+    tt_rec_str(rec, "status", r->status);
+    tt_rec_bool(rec, "verified", r->verified);
+    if (strcmp(r->status, "ok") == 0) {
+        tt_rec_int(rec, "reps", r->reps);
+        tt_rec_int(rec, "samples", r->st.n);
+        tt_rec_num(rec, "median_ns", ns);
+        tt_rec_num(rec, "p25_ns", r->st.p25);
+        tt_rec_num(rec, "p75_ns", r->st.p75);
+        tt_rec_num(rec, "min_ns", r->st.min);
+        tt_rec_num(rec, "cv", r->st.cv);
+        tt_rec_num(rec, "rel_iqr", tt_stats_rel_iqr(&r->st));
+        tt_rec_bool(rec, "stable", tt_stats_stable(&r->st));
+        tt_rec_int(rec, "weight_bytes", (long long)wb);
+        tt_rec_num(rec, "gbps", gbps);
+        tt_rec_num(rec, "gweights_per_s", gw);
+        tt_rec_num(rec, "gops", gops);
+        tt_rec_num(rec, "bw_gbps", bw);
+        tt_rec_num(rec, "bw_fraction", bw > 0 ? gbps / bw : -1);
+    }
+    if (r->note[0]) tt_rec_str(rec, "note", r->note);
+    tt_report_row(rep, rec);
+}
+
+int cmd_bench_kernel(int argc, char **argv) {
+    tt_opt opts[] = {
         {"format", 1, NULL, "weight format: i2s (default), tl1, tl2"},
         {"variant", 1, NULL, "shell glob over variant names (default: all runnable of the format)"},
         {"op", 1, NULL, "gemv or gemm (default: gemv for batch 1, gemm otherwise)"},
@@ -238,129 +357,15 @@ static int parse_opts(int argc, char **argv, bench_opts *b) {
         {"no-pin", 0, NULL, "do not pin threads to cores"},
         {"no-hugepages", 0, NULL, "do not ask for transparent huge pages on weights"},
         {"progress", 0, NULL, "progress lines on stderr even when it is not a terminal"},
-        {"json", 0, NULL, "JSON lines output"},
-        {"help", 0, NULL, "this help"},
     };
-    const int no = (int)(sizeof o / sizeof *o);
-    const char *cmd = "bench kernel";
-    if (tt_args_parse(cmd, argc, argv, o, no)) return TT_EXIT_USAGE;
-    if (tt_opt_get(o, no, "help")) {
-        tt_opts_help(stdout,
-                     "usage: tritune bench kernel [--format i2s] [--shape MxK,...] [--batch N,...] [--threads T,...]\n"
-                     "                            [--cache warm|streaming] [--variant GLOB] [--json]",
-                     o, no);
-        return -1;
-    }
-    const char *s;
-    memset(b, 0, sizeof *b);
-    b->fmt = TT_FMT_I2S;
-    if ((s = tt_opt_get(o, no, "format")) && (b->fmt = tt_wformat_from_name(s)) < 0)
-        return tt_usage_error(cmd, "unknown format '%s' (i2s, tl1, tl2)", s);
-    if (!tt_wformat_is_ternary(b->fmt))
-        return tt_usage_error(cmd, "format %s is a float baseline; kernels exist for i2s, tl1, tl2", s);
-    b->glob = tt_opt_get(o, no, "variant");
-    if (b->glob && tt_variant_glob_count(b->glob) == 0)
-        return tt_usage_error(cmd, "no variant matches '%s' (see 'tritune list')", b->glob);
-    if ((s = tt_opt_get(o, no, "op"))) {
-        if (strcmp(s, "gemv") && strcmp(s, "gemm")) return tt_usage_error(cmd, "--op must be gemv or gemm, got '%s'", s);
-        b->op = s;
-    }
-    b->nshape = 1, b->M[0] = 6912, b->K[0] = 2560;
-    if ((s = tt_opt_get(o, no, "shape")) && (b->nshape = tt_parse_shapes(s, b->M, b->K, MAXL)) < 0)
-        return tt_usage_error(cmd, "--shape wants MxK[,MxK...] with positive sizes, got '%s'", s);
-    b->nbatch = 1, b->batch[0] = 1;
-    if ((s = tt_opt_get(o, no, "batch")) && (b->nbatch = tt_parse_int_list(s, b->batch, MAXL)) < 0)
-        return tt_usage_error(cmd, "--batch wants a list of positive integers, got '%s'", s);
-    b->nthr = 1, b->thr[0] = 1;
-    if ((s = tt_opt_get(o, no, "threads")) && (b->nthr = tt_parse_threads(s, b->thr, MAXL)) < 0)
-        return tt_usage_error(cmd, "--threads wants a list of thread counts in 1..1024, got '%s'", s);
-    b->ncache = 1, b->cache[0] = 1;
-    if ((s = tt_opt_get(o, no, "cache"))) {
-        if (!strcmp(s, "warm")) b->cache[0] = 0;
-        else if (!strcmp(s, "streaming")) b->cache[0] = 1;
-        else if (!strcmp(s, "warm,streaming") || !strcmp(s, "streaming,warm")) b->ncache = 2, b->cache[0] = 0, b->cache[1] = 1;
-        else return tt_usage_error(cmd, "--cache must be warm, streaming or warm,streaming, got '%s'", s);
-    }
-    b->min_time = 0.2;
-    if ((s = tt_opt_get(o, no, "min-time")) && tt_parse_double(s, 0.001, 600, &b->min_time))
-        return tt_usage_error(cmd, "--min-time wants seconds in [0.001, 600], got '%s'", s);
-    long mib = 1024;
-    if ((s = tt_opt_get(o, no, "stream-mib")) && tt_parse_int(s, 1, 1 << 20, &mib))
-        return tt_usage_error(cmd, "--stream-mib wants a size in MiB, got '%s'", s);
-    b->stream_bytes = (size_t)mib << 20;
-    long seed = 1;
-    if ((s = tt_opt_get(o, no, "seed")) && tt_parse_int(s, 0, 1L << 62, &seed))
-        return tt_usage_error(cmd, "--seed must be a non-negative integer");
-    b->seed = (uint64_t)seed;
-    b->json = tt_opt_get(o, no, "json") != NULL;
-    b->pin = !tt_opt_get(o, no, "no-pin");
-    b->huge = !tt_opt_get(o, no, "no-hugepages");
-    b->progress = tt_opt_get(o, no, "progress") != NULL || isatty(2);
-    return 0;
-}
-
-static void emit(const bench_opts *o, tt_json *j, const tt_variant *v, const shape_state *s, int T, int streaming,
-                 const result *r, double bw) {
-    const double ns = r->st.median;
-    const size_t wb = s->wbytes ? s->wbytes : tt_wformat_bytes(v->wfmt, s->M, s->K);
-    const double gbps = ns > 0 ? (double)wb / ns : 0;
-    const double gw = ns > 0 ? (double)s->M * s->K / ns : 0;
-    const double gops = ns > 0 ? 2.0 * s->M * s->K * s->N / ns : 0;
-    const int ok = strcmp(r->status, "ok") == 0;
-    if (o->json) {
-        tj_begin(j);
-        tj_str(j, "kind", "kernel");
-        tj_str(j, "variant", v->name);
-        tj_str(j, "op", tt_op_name(v->op));
-        tj_str(j, "format", tt_wformat_name(v->wfmt));
-        tj_str(j, "isa", v->isa);
-        tj_str(j, "layout", v->layout);
-        tj_str(j, "params", v->params);
-        tj_int(j, "M", s->M);
-        tj_int(j, "K", s->K);
-        tj_int(j, "N", s->N);
-        tj_int(j, "threads", T);
-        tj_str(j, "cache", cache_names[streaming]);
-        tj_str(j, "status", r->status);
-        tj_bool(j, "verified", r->verified);
-        if (ok) {
-            tj_int(j, "reps", r->reps);
-            tj_int(j, "samples", r->st.n);
-            tj_num(j, "median_ns", ns);
-            tj_num(j, "p25_ns", r->st.p25);
-            tj_num(j, "p75_ns", r->st.p75);
-            tj_num(j, "min_ns", r->st.min);
-            tj_num(j, "cv", r->st.cv);
-            tj_num(j, "rel_iqr", ns > 0 ? (r->st.p75 - r->st.p25) / ns : -1);
-            /* robust: one preempted sample inflates cv, not the interquartile range */
-            tj_bool(j, "stable", ns > 0 && (r->st.p75 - r->st.p25) / ns <= 0.05);
-            tj_int(j, "weight_bytes", (long long)wb);
-            tj_num(j, "gbps", gbps);
-            tj_num(j, "gweights_per_s", gw);
-            tj_num(j, "gops", gops);
-            tj_num(j, "bw_gbps", bw);
-            tj_num(j, "bw_fraction", bw > 0 ? gbps / bw : -1);
-        }
-        if (r->note[0]) tj_str(j, "note", r->note);
-        tj_end(j, stdout);
-    } else if (ok) {
-        char shape[48];
-        snprintf(shape, sizeof shape, "%dx%d", s->M, s->K);
-        printf("%-42s %-11s %4d %3d %-9s %10.1f %6.1f%% %7.2f %7.2f %7.1f %5.0f%% %5.1f%%%s\n", v->name, shape, s->N, T,
-               cache_names[streaming], ns / 1e3, ns > 0 ? 100.0 * (r->st.p75 - r->st.p25) / ns : 0, gbps, gw, gops,
-               bw > 0 ? 100 * gbps / bw : 0, 100 * r->st.cv,
-               ns > 0 && (r->st.p75 - r->st.p25) / ns > 0.05 ? "  unstable (IQR > 5%: quiet the machine or raise --min-time)" : "");
-    } else {
-        printf("%-42s %dx%d N=%d T=%d %s: %s: %s\n", v->name, s->M, s->K, s->N, T, cache_names[streaming], r->status,
-               r->note);
-    }
-    fflush(stdout);
-}
-
-int cmd_bench_kernel(int argc, char **argv) {
+    tt_cmd c = TT_CMD("bench kernel",
+                "[--format i2s] [--shape MxK,...] [--batch N,...] [--threads T,...]\n"
+                "                            [--cache warm|streaming] [--variant GLOB]",
+                opts);
     bench_opts o;
-    int rc = parse_opts(argc, argv, &o);
-    if (rc) return rc < 0 ? 0 : rc;
+    int rc = parse_opts(&c, argc, argv, &o);
+    if (rc != TT_CMD_GO) return rc;
+    rc = 0;
     const uint32_t feats = tt_cpu_features();
     /* the variants to run, grouped by layout so weight copies are built once per layout */
     const tt_variant **sel = malloc(sizeof *sel * (size_t)tt_n_variants);
@@ -415,20 +420,21 @@ int cmd_bench_kernel(int argc, char **argv) {
     for (int i = 0; i < o.nthr; i++)
         snprintf(tdesc + strlen(tdesc), sizeof tdesc - strlen(tdesc), "%s%d", i ? "," : "", o.thr[i]);
     snprintf(cdesc, sizeof cdesc, "%s", o.ncache == 2 ? "warm,streaming" : cache_names[o.cache[0]]);
-    /* context header once; pinning reported from the first pool */
+    /* context once; pinning reported from the first pool */
     tt_pool *p0 = tt_pool_create(o.thr[0], o.pin);
     if (!p0) {
         free(sel);
         return tt_die(TT_E_NOMEM);
     }
-    tt_print_context(stdout, o.json, "bench kernel", tdesc, cdesc, tt_pool_pinning(p0), 1);
+    tt_context ctx;
+    tt_context_build(&ctx, &(tt_context_args){.command = c.name, .threads = tdesc, .cache = cdesc,
+                                               .pinning = tt_pool_pinning(p0), .measuring = 1, .header = 1});
     tt_pool_destroy(p0);
-    if (!o.json)
-        printf("%-42s %-11s %4s %3s %-9s %10s %7s %7s %7s %7s %6s %6s\n", "variant", "shape", "N", "T", "cache",
-               "median us", "IQR", "GB/s", "Gw/s", "GOPS", "%bw", "cv");
-    tt_json j = {0};
+    tt_report_context(&c.rep, &ctx.rec);
+    tt_context_free(&ctx);
+    tt_record rec = {0};
     tt_workspace ws = {0};
-    int any_fail = 0, total = 0, done = 0;
+    int any_fail = 0, unstable = 0, total = 0, done = 0;
     for (int si = 0; si < o.nshape; si++)
         for (int bi = 0; bi < o.nbatch; bi++)
             for (int k = 0; k < nsel; k++) {
@@ -458,6 +464,7 @@ int cmd_bench_kernel(int argc, char **argv) {
                     tt_status st = shape_init(&s, o.fmt, o.M[si], o.K[si], N, o.seed);
                     if (st != TT_OK) {
                         shape_free(&s);
+                        tt_pool_destroy(pool);
                         rc = tt_die(st);
                         goto out;
                     }
@@ -486,6 +493,7 @@ int cmd_bench_kernel(int argc, char **argv) {
                             any_fail = 1;
                         } else if ((st = shape_layout(&s, v, streaming, o.stream_bytes, o.huge)) != TT_OK) {
                             shape_free(&s);
+                            tt_pool_destroy(pool);
                             rc = tt_die(st);
                             goto out;
                         } else {
@@ -496,8 +504,9 @@ int cmd_bench_kernel(int argc, char **argv) {
                             }
                             measure(v, &s, streaming, pool, &ws, &o, &r);
                             if (strcmp(r.status, "ok") != 0) any_fail = 1;
+                            else unstable |= !tt_stats_stable(&r.st);
                         }
-                        emit(&o, &j, v, &s, T, streaming, &r, bw);
+                        report(&c.rep, &rec, v, &s, T, streaming, &r, bw);
                     }
                     shape_free(&s);
                 }
@@ -507,9 +516,12 @@ int cmd_bench_kernel(int argc, char **argv) {
     }
 out:
     if (o.progress) fprintf(stderr, "\r\033[K");
-    tj_free(&j);
+    tt_rec_free(&rec);
     tt_workspace_free(&ws);
     free(sel);
-    if (rc) return rc;
-    return any_fail ? TT_EXIT_FAIL : TT_EXIT_OK;
+    if (rc) return tt_cmd_end(&c, rc);
+    if (unstable)
+        tt_report_note(&c.rep, "unstable: the interquartile range exceeds 5%% of the median: quiet the machine or "
+                               "raise --min-time");
+    return tt_cmd_end(&c, any_fail ? TT_EXIT_FAIL : TT_EXIT_OK);
 }

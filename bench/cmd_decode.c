@@ -12,7 +12,8 @@
  *    GEMM kernels, chunks of --batch) and the generation of G tokens at
  *    batch 1 (greedy), so tg runs at context P .. P+G-1;
  *  - tokens/s is reported as the median over repetitions with p25/p75 and
- *    the coefficient of variation (cv > 5% is flagged unstable);
+ *    the coefficient of variation; `stable` is tt_stats_stable
+ *    (core/timing.h): the interquartile range is at most 5% of the median;
  *  - bytes_per_token (tg) = every matrix (ternary layers in their layout,
  *    LM head) + one embedding row + norms + the KV cache read at the mean
  *    context; for pp the weights are read once per prefill chunk, so it is
@@ -26,12 +27,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "seam/bandwidth.h"
 #include "cli.h"
-#include "core/cpu.h"
+#include "core/timing.h"
 #include "core/rng.h"
 #include "model/model.h"
-#include "core/timing.h"
+#include "seam/bandwidth.h"
 
 #define CMD "bench decode"
 #define MAX_THREADS_LIST 16
@@ -84,67 +84,74 @@ typedef struct {
     const char *tuning;  /* tuned.tsv used, or NULL */
 } row;
 
-static void emit(const row *r, int json, tt_json *j) {
+/* (p75 - p25) / median of tokens/s, the spread tt_stats_stable judges */
+static void show_iqr(const tt_record *r, char *b, size_t n) {
+    const double m = tt_rec_d(r, "tokens_per_s", 0);
+    if (m > 0) snprintf(b, n, "%.1f%%", 100 * (tt_rec_d(r, "tokens_per_s_p75", 0) - tt_rec_d(r, "tokens_per_s_p25", 0)) / m);
+}
+/* what went wrong, or that the row is unstable */
+static void show_remark(const tt_record *r, char *b, size_t n) {
+    const char *st = tt_rec_s(r, "status"), *err = tt_rec_s(r, "error");
+    if (st && strcmp(st, "ok") != 0) snprintf(b, n, "%s%s%s", st, err ? ": " : "", err ? err : "");
+    else if (!tt_rec_d(r, "stable", 1)) snprintf(b, n, "unstable");
+}
+static const tt_column decode_cols[] = {
+    TT_COL("model", NULL, -20),
+    TT_COL("format", NULL, -6),
+    TT_COL("threads", NULL, 7),
+    TT_COL("phase", NULL, 5),
+    TT_COL("tokens", NULL, 6),
+    TT_COL_NUM("tokens_per_s", "tokens/s", 10, "%.2f", 1),
+    TT_COL_NUM("tokens_per_s_p25", "p25", 9, "%.2f", 1),
+    TT_COL_NUM("tokens_per_s_p75", "p75", 9, "%.2f", 1),
+    TT_COL_SHOW("IQR", 6, show_iqr),
+    TT_COL_NUM("cv", NULL, 6, "%.1f%%", 100),
+    TT_COL_NUM("bytes_per_token", "MiB/token", 11, "%.2f", 1.0 / (1 << 20)),
+    TT_COL_NUM("gbps", "GB/s", 7, "%.2f", 1),
+    TT_COL_NUM("bw_gbps", "bw GB/s", 7, "%.2f", 1),
+    TT_COL_NUM("bw_fraction", "%bw", 7, "%.1f%%", 100),
+    TT_COL_SHOW("", 0, show_remark),
+};
+static const tt_table decode_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, decode_cols);
+
+static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     const double gbps = r->bytes_per_token * r->st.median / 1e9;
     const double frac = r->bw_gbps > 0 ? gbps / r->bw_gbps : NAN;
-    const int stable = r->st.cv < 0.05;
-    if (json) {
-        tj_begin(j);
-        tj_str(j, "kind", "decode");
-        tj_str(j, "status", "ok");
-        tj_str(j, "model", r->model);
-        tj_str(j, "format", r->format);
-        tj_int(j, "threads", r->threads);
-        tj_str(j, "phase", r->phase);
-        tj_int(j, "tokens", r->tokens);
-        tj_int(j, "prompt", r->prompt);
-        tj_int(j, "gen", r->gen);
-        tj_int(j, "batch", r->batch);
-        tj_int(j, "reps", r->st.n);
-        tj_num(j, "tokens_per_s", r->st.median);
-        tj_num(j, "tokens_per_s_p25", r->st.p25);
-        tj_num(j, "tokens_per_s_p75", r->st.p75);
-        tj_num(j, "tokens_per_s_min", r->st.min);
-        tj_num(j, "tokens_per_s_max", r->st.max);
-        tj_num(j, "cv", r->st.cv);
-        tj_bool(j, "stable", stable);
-        tj_num(j, "bytes_per_token", r->bytes_per_token);
-        tj_num(j, "gbps", gbps);
-        if (r->bw_gbps > 0) tj_num(j, "bw_gbps", r->bw_gbps);
-        else tj_null(j, "bw_gbps");
-        tj_num(j, "bw_fraction", frac);
-        tj_str(j, "gemv_variant", r->m->gemv_used ? r->m->gemv_used : "");
-        tj_str(j, "gemm_variant", r->m->gemm_used ? r->m->gemm_used : "");
-        tj_bool(j, "mixed_variants", r->m->mixed_variants);
-        tj_str(j, "lm_head", r->m->w.lm_head.kind == TT_FM_I8 ? "i8" : r->m->w.lm_head.kind == TT_FM_F32 ? "fp32" : "fp16");
-        tj_str(j, "kv_cache", r->m->opts.kv_f32 ? "fp32" : "fp16");
-        tj_num(j, "params", tt_config_params(&r->m->cfg));
-        tj_num(j, "weight_bytes", r->m->bytes_weights);
-        tj_int(j, "seed", (long long)r->seed);
-        tj_str(j, "weights", r->weights);
-        if (r->tuning) tj_str(j, "tuning", r->tuning);
-        else tj_null(j, "tuning");
-        tj_num(j, "load_s", r->load_s);
-        if (r->n_ids > 0) {
-            char ids[16 * 12 + 4];
-            size_t l = 0;
-            ids[l++] = '[';
-            for (int i = 0; i < r->n_ids && i < 16; i++) l += (size_t)snprintf(ids + l, sizeof ids - l, "%s%d", i ? "," : "", r->gen_ids[i]);
-            snprintf(ids + l, sizeof ids - l, "]");
-            tj_raw(j, "first_ids", ids);
-        }
-        tj_end(j, stdout);
-    } else {
-        char bws[16] = "-", fracs[16] = "-";
-        if (r->bw_gbps > 0) {
-            snprintf(bws, sizeof bws, "%.2f", r->bw_gbps);
-            snprintf(fracs, sizeof fracs, "%.1f%%", 100 * frac);
-        }
-        printf("%-20s %-6s %7d %5s %6d %10.2f %9.2f %9.2f %5.1f%% %11.2f %7.2f %7s %7s%s\n", r->model, r->format,
-               r->threads, r->phase, r->tokens, r->st.median, r->st.p25, r->st.p75, 100 * r->st.cv,
-               r->bytes_per_token / (1 << 20), gbps, bws, fracs, stable ? "" : "  unstable: quiet the machine or raise --reps");
-    }
-    fflush(stdout);
+    tt_rec_begin(rec, "decode", &decode_table);
+    tt_rec_str(rec, "status", "ok");
+    tt_rec_str(rec, "model", r->model);
+    tt_rec_str(rec, "format", r->format);
+    tt_rec_int(rec, "threads", r->threads);
+    tt_rec_str(rec, "phase", r->phase);
+    tt_rec_int(rec, "tokens", r->tokens);
+    tt_rec_int(rec, "prompt", r->prompt);
+    tt_rec_int(rec, "gen", r->gen);
+    tt_rec_int(rec, "batch", r->batch);
+    tt_rec_int(rec, "reps", r->st.n);
+    tt_rec_num(rec, "tokens_per_s", r->st.median);
+    tt_rec_num(rec, "tokens_per_s_p25", r->st.p25);
+    tt_rec_num(rec, "tokens_per_s_p75", r->st.p75);
+    tt_rec_num(rec, "tokens_per_s_min", r->st.min);
+    tt_rec_num(rec, "tokens_per_s_max", r->st.max);
+    tt_rec_num(rec, "cv", r->st.cv);
+    tt_rec_bool(rec, "stable", tt_stats_stable(&r->st));
+    tt_rec_num(rec, "bytes_per_token", r->bytes_per_token);
+    tt_rec_num(rec, "gbps", gbps);
+    tt_rec_num(rec, "bw_gbps", r->bw_gbps > 0 ? r->bw_gbps : NAN); /* null when not probed */
+    tt_rec_num(rec, "bw_fraction", frac);
+    tt_rec_str(rec, "gemv_variant", r->m->gemv_used ? r->m->gemv_used : "");
+    tt_rec_str(rec, "gemm_variant", r->m->gemm_used ? r->m->gemm_used : "");
+    tt_rec_bool(rec, "mixed_variants", r->m->mixed_variants);
+    tt_rec_str(rec, "lm_head", r->m->w.lm_head.kind == TT_FM_I8 ? "i8" : r->m->w.lm_head.kind == TT_FM_F32 ? "fp32" : "fp16");
+    tt_rec_str(rec, "kv_cache", r->m->opts.kv_f32 ? "fp32" : "fp16");
+    tt_rec_num(rec, "params", tt_config_params(&r->m->cfg));
+    tt_rec_num(rec, "weight_bytes", r->m->bytes_weights);
+    tt_rec_int(rec, "seed", (long long)r->seed);
+    tt_rec_str(rec, "weights", r->weights);
+    tt_rec_str(rec, "tuning", r->tuning); /* null when none */
+    tt_rec_num(rec, "load_s", r->load_s);
+    if (r->n_ids > 0) tt_rec_ints(rec, "first_ids", r->gen_ids, TT_MIN(r->n_ids, 16));
+    tt_report_row(rep, rec);
 }
 
 typedef struct {
@@ -155,9 +162,11 @@ typedef struct {
     int P, G, R;
     uint64_t seed;
     double bw_given;
-    int no_bw, json;
+    int no_bw;
     progress_state *prog;
-    tt_json *j;
+    tt_reporter *rep;
+    tt_record *rec;      /* reused for every row           */
+    int *unstable;       /* out: a row was not stable      */
     const char *tuning;  /* tuned.tsv in use, or NULL      */
     int *ptoks;          /* P + G token ids                */
     double *pp_s, *tg_s; /* R samples each                 */
@@ -239,7 +248,8 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
             /* the weights are read once per prefill chunk */
             const int chunks = TT_CEIL_DIV(P, a->mo->batch);
             r.bytes_per_token = (m.bytes_weights * chunks + tt_model_bytes_per_token(&m, P / 2) - m.bytes_weights) / P;
-            emit(&r, a->json, a->j);
+            report(a->rep, a->rec, &r);
+            *a->unstable |= !tt_stats_stable(&r.st);
         }
         if (G > 0) {
             r.phase = "tg";
@@ -248,7 +258,8 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
             r.bytes_per_token = tt_model_bytes_per_token(&m, P + (G + 1) / 2);
             r.gen_ids = gen;
             r.n_ids = G;
-            emit(&r, a->json, a->j);
+            report(a->rep, a->rec, &r);
+            *a->unstable |= !tt_stats_stable(&r.st);
         }
     }
     tt_state_free(&sst);
@@ -278,46 +289,41 @@ int cmd_bench_decode(int argc, char **argv) {
         {"no-bw", 0, NULL, "skip the bandwidth probe (bw fields null)"},
         {"no-pin", 0, NULL, "do not pin threads"},
         {"progress", 0, NULL, "progress on stderr even when it is not a terminal"},
-        {"json", 0, NULL, "JSON lines: a context record, then one row per phase"},
-        {"help", 0, NULL, "this help"},
     };
-    const int no = (int)(sizeof o / sizeof *o);
-    if (tt_args_parse(CMD, argc, argv, o, no)) return TT_EXIT_USAGE;
-    if (tt_opt_get(o, no, "help")) {
-        tt_opts_help(stdout,
-                     "usage: tritune bench decode --model models/dummy/<name>.json --format i2s|tl1|tl2|fp16|fp32\n"
-                     "                            [--threads T] [--prompt P] [--gen G] [--reps R] [--seed S] [--json]",
-                     o, no);
-        return 0;
-    }
+    tt_cmd c = TT_CMD(CMD,
+                "--model models/dummy/<name>.json --format i2s|tl1|tl2|fp16|fp32\n"
+                "                            [--threads T] [--prompt P] [--gen G] [--reps R] [--seed S]",
+                o);
+    const int start = tt_cmd_start(&c, argc, argv);
+    if (start != TT_CMD_GO) return start;
     const char *s;
     long v;
     int threads[MAX_THREADS_LIST] = {1}, nthr = 1;
-    if ((s = tt_opt_get(o, no, "threads")) && (nthr = tt_parse_threads(s, threads, MAX_THREADS_LIST)) < 1)
+    if ((s = tt_cmd_opt(&c, "threads")) && (nthr = tt_parse_threads(s, threads, MAX_THREADS_LIST)) < 1)
         return tt_usage_error(CMD, "--threads wants thread counts in 1..1024, e.g. 1 or 1,2; got '%s'", s);
     int P = 64, G = 32, R = 5, B = 0;
     uint64_t seed = 1;
-    if ((s = tt_opt_get(o, no, "prompt")) && (tt_parse_int(s, 0, 1 << 20, &v) || (P = (int)v, 0)))
+    if ((s = tt_cmd_opt(&c, "prompt")) && (tt_parse_int(s, 0, 1 << 20, &v) || (P = (int)v, 0)))
         return tt_usage_error(CMD, "--prompt wants an integer >= 0, got '%s'", s);
-    if ((s = tt_opt_get(o, no, "gen")) && (tt_parse_int(s, 0, 1 << 20, &v) || (G = (int)v, 0)))
+    if ((s = tt_cmd_opt(&c, "gen")) && (tt_parse_int(s, 0, 1 << 20, &v) || (G = (int)v, 0)))
         return tt_usage_error(CMD, "--gen wants an integer >= 0, got '%s'", s);
-    if ((s = tt_opt_get(o, no, "reps")) && (tt_parse_int(s, 1, 100000, &v) || (R = (int)v, 0)))
+    if ((s = tt_cmd_opt(&c, "reps")) && (tt_parse_int(s, 1, 100000, &v) || (R = (int)v, 0)))
         return tt_usage_error(CMD, "--reps wants an integer >= 1, got '%s'", s);
-    if ((s = tt_opt_get(o, no, "batch")) && (tt_parse_int(s, 1, 1 << 16, &v) || (B = (int)v, 0)))
+    if ((s = tt_cmd_opt(&c, "batch")) && (tt_parse_int(s, 1, 1 << 16, &v) || (B = (int)v, 0)))
         return tt_usage_error(CMD, "--batch wants an integer >= 1, got '%s'", s);
-    if ((s = tt_opt_get(o, no, "seed"))) {
+    if ((s = tt_cmd_opt(&c, "seed"))) {
         if (tt_parse_int(s, 0, 0x7fffffffffffffffL, &v)) return tt_usage_error(CMD, "--seed wants an integer >= 0, got '%s'", s);
         seed = (uint64_t)v;
     }
     if (P + G < 1) return tt_usage_error(CMD, "--prompt and --gen are both 0: nothing to time");
     double bw_given = 0;
-    if ((s = tt_opt_get(o, no, "bw-gbps")) && tt_parse_double(s, 0.001, 1e6, &bw_given))
+    if ((s = tt_cmd_opt(&c, "bw-gbps")) && tt_parse_double(s, 0.001, 1e6, &bw_given))
         return tt_usage_error(CMD, "--bw-gbps wants a positive number, got '%s'", s);
-    const int json = tt_opt_get(o, no, "json") != NULL, pin = !tt_opt_get(o, no, "no-pin");
-    const int no_bw = tt_opt_get(o, no, "no-bw") != NULL;
-    progress_state prog = {tt_opt_get(o, no, "progress") != NULL || isatty(2), isatty(2), tt_now_ns() / 1e9, -1};
+    const int pin = !tt_cmd_opt(&c, "no-pin");
+    const int no_bw = tt_cmd_opt(&c, "no-bw") != NULL;
+    progress_state prog = {tt_cmd_opt(&c, "progress") != NULL || isatty(2), isatty(2), tt_now_ns() / 1e9, -1};
 
-    const char *fname = tt_opt_get(o, no, "format") ? tt_opt_get(o, no, "format") : "i2s";
+    const char *fname = tt_cmd_opt(&c, "format") ? tt_cmd_opt(&c, "format") : "i2s";
     const int fi = tt_wformat_from_name(fname);
     if (fi < 0) return tt_usage_error(CMD, "unknown --format '%s' (i2s, tl1, tl2, fp16, fp32)", fname);
     const tt_wformat fmt = (tt_wformat)fi;
@@ -325,15 +331,15 @@ int cmd_bench_decode(int argc, char **argv) {
     tt_model_opts_default(&mo);
     mo.format = fmt;
     mo.seed = seed;
-    mo.gemv_name = tt_opt_get(o, no, "variant");
-    mo.gemm_name = tt_opt_get(o, no, "gemm-variant");
+    mo.gemv_name = tt_cmd_opt(&c, "variant");
+    mo.gemm_name = tt_cmd_opt(&c, "gemm-variant");
     if ((mo.gemv_name || mo.gemm_name) && !tt_wformat_is_ternary(fmt))
         return tt_usage_error(CMD, "--variant / --gemm-variant apply to ternary formats, not %s", fname);
-    if ((s = tt_opt_get(o, no, "lm-head"))) {
+    if ((s = tt_cmd_opt(&c, "lm-head"))) {
         if (!strcmp(s, "i8")) mo.lm_head_i8 = 1;
         else if (strcmp(s, "fp16") && strcmp(s, "f16")) return tt_usage_error(CMD, "--lm-head wants fp16 or i8, got '%s'", s);
     }
-    if ((s = tt_opt_get(o, no, "kv"))) {
+    if ((s = tt_cmd_opt(&c, "kv"))) {
         if (!strcmp(s, "fp32") || !strcmp(s, "f32")) mo.kv_f32 = 1;
         else if (strcmp(s, "fp16") && strcmp(s, "f16")) return tt_usage_error(CMD, "--kv wants fp16 or fp32, got '%s'", s);
     }
@@ -342,8 +348,8 @@ int cmd_bench_decode(int argc, char **argv) {
 
     /* config: from --model, or from the weight file */
     tt_config cfg;
-    const char *mpath = tt_opt_get(o, no, "model");
-    const char *wpath = tt_opt_get(o, no, "weights"), *save = tt_opt_get(o, no, "save-weights");
+    const char *mpath = tt_cmd_opt(&c, "model");
+    const char *wpath = tt_cmd_opt(&c, "weights"), *save = tt_cmd_opt(&c, "save-weights");
     if (wpath && save) return tt_usage_error(CMD, "--weights and --save-weights exclude each other");
     if (!mpath && !wpath) return tt_usage_error(CMD, "--model is required (e.g. --model models/dummy/dummy-700m.json)");
     tt_weightfile *wf = NULL;
@@ -355,8 +361,8 @@ int cmd_bench_decode(int argc, char **argv) {
     }
     tt_tuning tuning = {0};
     char tpath[512];
-    const char *tuned = tt_opt_get(o, no, "tuning");
-    if (!tuned && !tt_opt_get(o, no, "no-tuning")) { /* this machine's tuner results, if any */
+    const char *tuned = tt_cmd_opt(&c, "tuning");
+    if (!tuned && !tt_cmd_opt(&c, "no-tuning")) { /* this machine's tuner results, if any */
         tt_machine mach;
         char id[160];
         tt_machine_describe(&mach);
@@ -375,10 +381,10 @@ int cmd_bench_decode(int argc, char **argv) {
     mo.batch = B ? B : TT_MAX(1, TT_MIN(P, 512)); /* one batch, like llama-bench's pp, up to 512 tokens */
     mo.seq = P + G;
 
-    tt_json j = {0};
-    int rc = TT_EXIT_OK, header = 0;
+    tt_record rec = {0};
+    int rc = TT_EXIT_OK, header = 0, unstable = 0;
     char tdesc[64];
-    snprintf(tdesc, sizeof tdesc, "%s", tt_opt_get(o, no, "threads") ? tt_opt_get(o, no, "threads") : "1");
+    snprintf(tdesc, sizeof tdesc, "%s", tt_cmd_opt(&c, "threads") ? tt_cmd_opt(&c, "threads") : "1");
     int *ptoks = malloc(sizeof(int) * (size_t)(P + G + 1));
     double *pp_s = malloc(sizeof(double) * (size_t)R), *tg_s = malloc(sizeof(double) * (size_t)R);
     if (!ptoks || !pp_s || !tg_s) {
@@ -424,29 +430,30 @@ int cmd_bench_decode(int argc, char **argv) {
             seed = tt_weightfile_seed(wf);
             mo.seed = seed;
         }
-        if (!header) {
-            tt_print_context(stdout, json, CMD, tdesc, "streaming (full model)", tt_pool_pinning(pool), 1);
-            if (!json)
-                printf("%-20s %-6s %7s %5s %6s %10s %9s %9s %6s %11s %7s %7s %7s\n", "model", "format", "threads", "phase",
-                       "tokens", "tokens/s", "p25", "p75", "cv", "MiB/token", "GB/s", "bw GB/s", "%bw");
+        if (!header) { /* the context once; pinning as the first pool has it */
+            tt_context ctx;
+            tt_context_build(&ctx, &(tt_context_args){.command = CMD, .threads = tdesc, .cache = "streaming (full model)",
+                                                       .pinning = tt_pool_pinning(pool), .measuring = 1, .header = 1});
+            tt_report_context(&c.rep, &ctx.rec);
+            tt_context_free(&ctx);
             header = 1;
         }
-        run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, bw_given, no_bw, json, &prog, &j, tuned, ptoks, pp_s, tg_s};
+        run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, bw_given, no_bw, &prog, &c.rep, &rec, &unstable, tuned, ptoks,
+                       pp_s, tg_s};
         /* an error is a row (and a message); the other thread counts still run */
         if ((st = run_threads(&ra, T, pool)) != TT_OK) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", tt_last_error());
             rc = tt_die(st);
-            if (json) {
-                tj_begin(&j);
-                tj_str(&j, "kind", "decode");
-                tj_str(&j, "status", st == TT_E_NOMEM ? "no_memory" : st == TT_E_UNSUPPORTED || st == TT_E_CPU ? "unsupported" : "error");
-                tj_str(&j, "model", cfg.name);
-                tj_str(&j, "format", tt_wformat_name(fmt));
-                tj_int(&j, "threads", T);
-                tj_str(&j, "error", msg);
-                tj_end(&j, stdout);
-            }
+            tt_rec_begin(&rec, "decode", &decode_table);
+            tt_rec_str(&rec, "status", st == TT_E_NOMEM                             ? "no_memory"
+                                       : st == TT_E_UNSUPPORTED || st == TT_E_CPU ? "unsupported"
+                                                                                  : "error");
+            tt_rec_str(&rec, "model", cfg.name);
+            tt_rec_str(&rec, "format", tt_wformat_name(fmt));
+            tt_rec_int(&rec, "threads", T);
+            tt_rec_str(&rec, "error", msg);
+            tt_report_row(&c.rep, &rec);
         }
         tt_pool_destroy(pool);
     }
@@ -456,6 +463,9 @@ out:
     free(ptoks);
     free(pp_s);
     free(tg_s);
-    tj_free(&j);
-    return rc;
+    tt_rec_free(&rec);
+    if (unstable)
+        tt_report_note(&c.rep, "unstable: the interquartile range exceeds 5%% of the median: quiet the machine or "
+                               "raise --reps");
+    return tt_cmd_end(&c, rc);
 }

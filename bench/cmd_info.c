@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "core/cpu.h"
 #include "seam/variant.h"
 
 /* Can this process open a hardware instruction counter? */
@@ -46,24 +45,43 @@ static int rapl_readable(char *why, size_t n) {
     return ok;
 }
 
+/* ---- how people see the info row (the context's "# ..." lines come first) ---------- */
+static void show_memory(const tt_record *r, char *b, size_t n) {
+    snprintf(b, n, "%.1f GiB available", tt_rec_d(r, "mem_available_bytes", 0) / (1 << 30));
+}
+static void show_hwloc(const tt_record *r, char *b, size_t n) {
+    snprintf(b, n, "%s", tt_rec_d(r, "hwloc", 0) ? "yes (topology and pinning)" : "no (sysfs topology, sched affinity pinning)");
+}
+static void show_openblas(const tt_record *r, char *b, size_t n) {
+    snprintf(b, n, "%s", tt_rec_d(r, "openblas", 0) ? "yes (fp32 baseline)" : "no (fp32 baseline unavailable)");
+}
+static void show_counters(const tt_record *r, char *b, size_t n) {
+    snprintf(b, n, "%s (%s)", tt_rec_d(r, "hw_counters", 0) ? "available" : "unavailable",
+             tt_rec_s(r, "hw_counters_detail"));
+}
+static void show_rapl(const tt_record *r, char *b, size_t n) {
+    snprintf(b, n, "%s (%s)", tt_rec_d(r, "rapl_energy", 0) ? "available" : "unavailable", tt_rec_s(r, "rapl_detail"));
+}
+static void show_variants(const tt_record *r, char *b, size_t n) {
+    snprintf(b, n, "%.0f in table, %.0f runnable here", tt_rec_d(r, "variants", 0), tt_rec_d(r, "variants_runnable", 0));
+}
+static const tt_column info_lines[] = {
+    TT_COL_SHOW("memory", 0, show_memory),       TT_COL_SHOW("hwloc", 0, show_hwloc),
+    TT_COL_SHOW("openblas", 0, show_openblas),   TT_COL_SHOW("hw counters", 0, show_counters),
+    TT_COL_SHOW("RAPL energy", 0, show_rapl),    TT_COL_SHOW("variants", 0, show_variants),
+};
+static const tt_table info_table = TT_TABLE(TT_TABLE_LINES, NULL, info_lines);
+
 int cmd_info(int argc, char **argv) {
-    tt_opt o[] = {{"json", 0, NULL, "JSON lines output"}, {"help", 0, NULL, "this help"}};
-    const int no = (int)(sizeof o / sizeof *o);
-    if (tt_args_parse("info", argc, argv, o, no)) return TT_EXIT_USAGE;
-    if (tt_opt_get(o, no, "help")) {
-        tt_opts_help(stdout, "usage: tritune info [--json]", o, no);
-        return 0;
-    }
-    int json = tt_opt_get(o, no, "json") != NULL;
-    tt_machine m;
-    tt_machine_describe(&m);
-    uint32_t f = tt_cpu_features();
-    char fs[256], id[160], cw[256], rw[256];
-    tt_features_str(f, fs, sizeof fs);
-    tt_machine_id(&m, f, id, sizeof id);
+    tt_cmd c = {.name = "info", .synopsis = ""};
+    int rc = tt_cmd_start(&c, argc, argv);
+    if (rc != TT_CMD_GO) return rc;
+    tt_context ctx;
+    tt_context_build(&ctx, &(tt_context_args){.command = "info", .header = 1});
+    char cw[256], rw[256];
     int hw = hw_counters_readable(cw, sizeof cw), rapl = rapl_readable(rw, sizeof rw);
     int runnable = 0;
-    for (int i = 0; i < tt_n_variants; i++) runnable += (tt_variants[i].features & f) == tt_variants[i].features;
+    for (int i = 0; i < tt_n_variants; i++) runnable += (tt_variants[i].features & ctx.feats) == tt_variants[i].features;
 #ifdef TT_HAVE_HWLOC
     const int hwloc = 1;
 #else
@@ -74,48 +92,25 @@ int cmd_info(int argc, char **argv) {
 #else
     const int openblas = 0;
 #endif
-    if (json) {
-        tt_print_context(stdout, 1, "info", "-", "-", "-", 0);
-        tt_json j = {0};
-        tj_begin(&j);
-        tj_str(&j, "kind", "info");
-        tj_str(&j, "machine_id", id);
-        tj_str(&j, "cpu", m.model);
-        tj_str(&j, "arch", m.arch);
-        tj_str(&j, "features", fs);
-        tj_int(&j, "cores", m.cores);
-        tj_int(&j, "logical_cpus", m.logical_cpus);
-        tj_int(&j, "l1d_bytes", m.l1d_bytes);
-        tj_int(&j, "l2_bytes", m.l2_bytes);
-        tj_int(&j, "l3_bytes", m.l3_bytes);
-        tj_int(&j, "mem_total_bytes", m.mem_total_bytes);
-        tj_int(&j, "mem_available_bytes", m.mem_avail_bytes);
-        tj_str(&j, "topology_source", m.topology_source);
-        tj_bool(&j, "hwloc", hwloc);
-        tj_bool(&j, "openblas", openblas);
-        tj_bool(&j, "hw_counters", hw);
-        tj_str(&j, "hw_counters_detail", cw);
-        tj_bool(&j, "rapl_energy", rapl);
-        tj_str(&j, "rapl_detail", rw);
-        tj_int(&j, "variants", tt_n_variants);
-        tj_int(&j, "variants_runnable", runnable);
-        tj_end(&j, stdout);
-        tj_free(&j);
-        return 0;
-    }
-    printf("machine id     %s\n", id);
-    printf("cpu            %s (%s)\n", m.model, m.arch);
-    printf("features       %s\n", fs[0] ? fs : "(none of the SIMD features tritune uses)");
-    printf("cores          %d (%d logical CPUs)\n", m.cores, m.logical_cpus);
-    printf("caches         L1d %ld KiB, L2 %ld KiB, L3 %ld KiB (from %s)\n", m.l1d_bytes >> 10, m.l2_bytes >> 10,
-           m.l3_bytes >> 10, m.topology_source);
-    printf("memory         %.1f GiB total, %.1f GiB available\n", (double)m.mem_total_bytes / (1 << 30),
-           (double)m.mem_avail_bytes / (1 << 30));
-    printf("hwloc          %s\n", hwloc ? "yes (topology and pinning)" : "no (sysfs topology, sched affinity pinning)");
-    printf("openblas       %s\n", openblas ? "yes (fp32 baseline)" : "no (fp32 baseline unavailable)");
-    printf("hw counters    %s (%s)\n", hw ? "available" : "unavailable", cw);
-    printf("RAPL energy    %s (%s)\n", rapl ? "available" : "unavailable", rw);
-    printf("variants       %d in table, %d runnable here\n", tt_n_variants, runnable);
-    printf("build          %s, generator %s\n", tt_build_type(), tt_generator_hash);
-    return 0;
+    tt_report_context(&c.rep, &ctx.rec);
+    /* the machine as the context record has it, then what only info reports */
+    tt_record r = {0};
+    tt_rec_begin(&r, "info", &info_table);
+    static const char *const machine[] = {"machine_id", "cpu",      "arch",     "features", "cores",
+                                          "logical_cpus", "l1d_bytes", "l2_bytes", "l3_bytes", "mem_total_bytes"};
+    for (size_t i = 0; i < sizeof machine / sizeof *machine; i++) tt_rec_copy(&r, &ctx.rec, machine[i]);
+    tt_rec_int(&r, "mem_available_bytes", ctx.m.mem_avail_bytes);
+    tt_rec_copy(&r, &ctx.rec, "topology_source");
+    tt_rec_bool(&r, "hwloc", hwloc);
+    tt_rec_bool(&r, "openblas", openblas);
+    tt_rec_bool(&r, "hw_counters", hw);
+    tt_rec_str(&r, "hw_counters_detail", cw);
+    tt_rec_bool(&r, "rapl_energy", rapl);
+    tt_rec_str(&r, "rapl_detail", rw);
+    tt_rec_copy(&r, &ctx.rec, "variants");
+    tt_rec_int(&r, "variants_runnable", runnable);
+    tt_report_row(&c.rep, &r);
+    tt_rec_free(&r);
+    tt_context_free(&ctx);
+    return tt_cmd_end(&c, TT_EXIT_OK);
 }

@@ -1,16 +1,38 @@
-/* tritune list: the variant table and what can run here; or, with
- * --model NAME --shapes, the BitLinear shapes of a model, read off the
- * model's tensor walk (model/tensors.h): the one definition of a model's
- * shapes, which the tuner asks for instead of parsing configs itself. */
+/* tritune list: the variant table and what can run here; with --model and
+ * --shapes, a model's BitLinear shapes (the tensor walk of model/tensors.c:
+ * the one definition of a model's shapes, which the tuner reads). */
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "core/cpu.h"
 #include "model/tensors.h"
 #include "seam/dispatch.h"
+
+static void show_runnable(const tt_record *r, char *b, size_t n) {
+    const tt_field *f = tt_rec_get(r, "runnable");
+    snprintf(b, n, "%s%s", f && f->i ? "yes" : "no: needs ", f && f->i ? "" : tt_rec_s(r, "missing_features"));
+}
+static const tt_column list_cols[] = {
+    TT_COL("variant", NULL, -44),
+    TT_COL("op", NULL, -5),
+    TT_COL("format", "fmt", -4),
+    TT_COL("isa", NULL, -11),
+    TT_COL("layout", NULL, -7),
+    TT_COL_SHOW("runnable", -9, show_runnable),
+    TT_COL("params", NULL, 0),
+};
+static const tt_table list_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, list_cols);
+
+static const tt_column shape_cols[] = {
+    TT_COL("M", NULL, -7),
+    TT_COL("K", NULL, -7),
+    TT_COL("tensors", NULL, -16),
+    TT_COL("per_layer", NULL, 9),
+    TT_COL("count", NULL, 6),
+};
+static const tt_table shape_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, shape_cols);
 
 /* One distinct (M, K) among a model's BitLinears. */
 typedef struct {
@@ -20,16 +42,16 @@ typedef struct {
     int nroles;
 } shape_row;
 
-static int list_shapes(const char *model, int json) {
+static int list_shapes(tt_cmd *cmd, const char *model) {
     tt_config c;
     tt_status st = tt_cli_load_model(model, &c);
     if (st != TT_OK) {
         tt_die(st);
-        return TT_EXIT_USAGE; /* a missing or invalid model is bad input */
+        return tt_cmd_end(cmd, TT_EXIT_USAGE); /* a missing or invalid model is bad input */
     }
     tt_tdesc *td;
     int n;
-    if ((st = tt_model_tensor_list(&c, &td, &n)) != TT_OK) return tt_die(st);
+    if ((st = tt_model_tensor_list(&c, &td, &n)) != TT_OK) return tt_cmd_end(cmd, tt_die(st));
     shape_row rows[TT_TL_COUNT];
     int nr = 0;
     for (int i = 0; i < n; i++) {
@@ -47,38 +69,27 @@ static int list_shapes(const char *model, int json) {
         if (!seen && s->nroles < TT_TL_COUNT) s->roles[s->nroles++] = td[i].role;
     }
     free(td);
-    tt_json j = {0};
-    if (json) tt_print_context(stdout, 1, "list", "-", "-", "-", 0);
-    else
-        printf("# %s: %d layers, hidden %d, ffn %d, %d heads (%d KV) of %d, vocab %d\n%-7s %-7s %-16s %9s %6s\n",
-               c.name, c.layers, c.hidden, c.ffn, c.heads, c.kv_heads, c.head_dim, c.vocab, "M", "K", "tensors",
-               "per_layer", "count");
-    for (int r = 0; r < nr; r++) {
-        const shape_row *s = &rows[r];
-        char roles[160] = "", arr[200] = "[";
-        size_t rl = 0, al = 1;
-        for (int k = 0; k < s->nroles; k++) {
-            rl += (size_t)snprintf(roles + rl, sizeof roles - rl, "%s%s", k ? "," : "", s->roles[k]);
-            al += (size_t)snprintf(arr + al, sizeof arr - al, "%s\"%s\"", k ? "," : "", s->roles[k]);
-        }
-        snprintf(arr + al, sizeof arr - al, "]");
-        if (json) {
-            tj_begin(&j);
-            tj_str(&j, "kind", "shape");
-            tj_str(&j, "model", c.name);
-            tj_int(&j, "M", s->M);
-            tj_int(&j, "K", s->K);
-            tj_raw(&j, "tensors", arr); /* roles are plain identifiers: no escaping needed */
-            tj_int(&j, "per_layer", s->count / c.layers);
-            tj_int(&j, "count", s->count);
-            tj_int(&j, "layers", c.layers);
-            tj_end(&j, stdout);
-        } else {
-            printf("%-7d %-7d %-16s %9d %6d\n", s->M, s->K, roles, s->count / c.layers, s->count);
-        }
+    tt_context ctx;
+    tt_context_build(&ctx, &(tt_context_args){.command = "list"});
+    tt_report_context(&cmd->rep, &ctx.rec);
+    tt_report_note(&cmd->rep, "%s: %d layers, hidden %d, ffn %d, %d heads (%d KV) of %d, vocab %d", c.name, c.layers,
+                   c.hidden, c.ffn, c.heads, c.kv_heads, c.head_dim, c.vocab);
+    tt_record r = {0};
+    for (int i = 0; i < nr; i++) {
+        const shape_row *s = &rows[i];
+        tt_rec_begin(&r, "shape", &shape_table);
+        tt_rec_str(&r, "model", c.name);
+        tt_rec_int(&r, "M", s->M);
+        tt_rec_int(&r, "K", s->K);
+        tt_rec_strs(&r, "tensors", s->roles, s->nroles);
+        tt_rec_int(&r, "per_layer", s->count / c.layers);
+        tt_rec_int(&r, "count", s->count);
+        tt_rec_int(&r, "layers", c.layers);
+        tt_report_row(&cmd->rep, &r);
     }
-    tj_free(&j);
-    return TT_EXIT_OK;
+    tt_rec_free(&r);
+    tt_context_free(&ctx);
+    return tt_cmd_end(cmd, TT_EXIT_OK);
 }
 
 int cmd_list(int argc, char **argv) {
@@ -86,57 +97,40 @@ int cmd_list(int argc, char **argv) {
         {"variant", 1, NULL, "shell glob over variant names (default: all)"},
         {"model", 1, NULL, "with --shapes: a model config, path or name in models/dummy (e.g. bitnet-b1.58-2b-4t)"},
         {"shapes", 0, NULL, "list the model's BitLinear shapes (M, K), their tensors and counts"},
-        {"json", 0, NULL, "JSON lines output"},
-        {"help", 0, NULL, "this help"},
     };
-    const int no = (int)(sizeof o / sizeof *o);
-    if (tt_args_parse("list", argc, argv, o, no)) return TT_EXIT_USAGE;
-    if (tt_opt_get(o, no, "help")) {
-        tt_opts_help(stdout,
-                     "usage: tritune list [--variant GLOB] [--json]\n"
-                     "       tritune list --model NAME --shapes [--json]",
-                     o, no);
-        return 0;
-    }
-    const char *glob = tt_opt_get(o, no, "variant"), *model = tt_opt_get(o, no, "model");
-    int json = tt_opt_get(o, no, "json") != NULL;
-    if (!model != !tt_opt_get(o, no, "shapes"))
+    tt_cmd c = TT_CMD("list", "[--variant GLOB] | --model NAME --shapes", o);
+    int rc = tt_cmd_start(&c, argc, argv);
+    if (rc != TT_CMD_GO) return rc;
+    const char *glob = tt_cmd_opt(&c, "variant"), *model = tt_cmd_opt(&c, "model");
+    if (!model != !tt_cmd_opt(&c, "shapes"))
         return tt_usage_error("list", "--model and --shapes go together: tritune list --model NAME --shapes");
     if (model && glob) return tt_usage_error("list", "--variant lists kernels, --model a model's shapes: not both");
-    if (model) return list_shapes(model, json);
+    if (model) return list_shapes(&c, model);
     if (glob && tt_variant_glob_count(glob) == 0)
         return tt_usage_error("list", "no variant matches '%s' (see 'tritune list')", glob);
-    uint32_t f = tt_cpu_features();
-    if (json) tt_print_context(stdout, 1, "list", "-", "-", "-", 0);
-    else printf("%-44s %-5s %-4s %-11s %-7s %-9s %s\n", "variant", "op", "fmt", "isa", "layout", "runnable", "params");
-    tt_json j = {0};
+    tt_context ctx;
+    tt_context_build(&ctx, &(tt_context_args){.command = "list"});
+    tt_report_context(&c.rep, &ctx.rec);
+    tt_record r = {0};
     for (int i = 0; i < tt_n_variants; i++) {
         const tt_variant *v = &tt_variants[i];
         if (glob && fnmatch(glob, v->name, 0) != 0) continue;
-        int run = tt_variant_runnable(v, f);
         char missing[128];
-        tt_features_str(v->features & ~f, missing, sizeof missing);
-        if (json) {
-            tj_begin(&j);
-            tj_str(&j, "kind", "variant");
-            tj_str(&j, "variant", v->name);
-            tj_str(&j, "op", tt_op_name(v->op));
-            tj_str(&j, "format", tt_wformat_name(v->wfmt));
-            tj_str(&j, "afmt", v->afmt);
-            tj_str(&j, "isa", v->isa);
-            tj_str(&j, "layout", v->layout);
-            tj_str(&j, "params", v->params);
-            tj_bool(&j, "runnable", run);
-            tj_str(&j, "missing_features", missing);
-            tj_str(&j, "reference", v->ref_name);
-            tj_end(&j, stdout);
-        } else {
-            char r[160];
-            snprintf(r, sizeof r, "%s%s", run ? "yes" : "no: needs ", run ? "" : missing);
-            printf("%-44s %-5s %-4s %-11s %-7s %-9s %s\n", v->name, tt_op_name(v->op), tt_wformat_name(v->wfmt), v->isa,
-                   v->layout, r, v->params);
-        }
+        tt_features_str(v->features & ~ctx.feats, missing, sizeof missing);
+        tt_rec_begin(&r, "variant", &list_table);
+        tt_rec_str(&r, "variant", v->name);
+        tt_rec_str(&r, "op", tt_op_name(v->op));
+        tt_rec_str(&r, "format", tt_wformat_name(v->wfmt));
+        tt_rec_str(&r, "afmt", v->afmt);
+        tt_rec_str(&r, "isa", v->isa);
+        tt_rec_str(&r, "layout", v->layout);
+        tt_rec_str(&r, "params", v->params);
+        tt_rec_bool(&r, "runnable", tt_variant_runnable(v, ctx.feats));
+        tt_rec_str(&r, "missing_features", missing);
+        tt_rec_str(&r, "reference", v->ref_name);
+        tt_report_row(&c.rep, &r);
     }
-    tj_free(&j);
-    return 0;
+    tt_rec_free(&r);
+    tt_context_free(&ctx);
+    return tt_cmd_end(&c, TT_EXIT_OK);
 }

@@ -18,14 +18,6 @@ static void usage(FILE *f) {
             "exit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 environment (CPU, memory, I/O)\n");
 }
 
-/* Linked in by bench/cmd_decode.c when present. */
-__attribute__((weak)) int cmd_bench_decode(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tritune: error: 'bench decode' is not built into this binary\n");
-    return TT_EXIT_ENV;
-}
-
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);

@@ -1,19 +1,15 @@
-/* tritune CLI helpers: exit codes, option parsing, JSON lines, context. */
+/* tritune CLI helpers: exit codes, option parsing, a command's start. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "core/cpu.h"
-#include "seam/variant.h"
 
 int tt_exit_code(tt_status st) {
     switch (st) {
@@ -44,7 +40,8 @@ int tt_usage_error(const char *cmd, const char *fmt, ...) {
     return TT_EXIT_USAGE;
 }
 
-int tt_args_parse(const char *cmd, int argc, char **argv, tt_opt *opts, int nopts) {
+/* 0, or -1 after printing the usage error (unknown option, missing value). */
+static int args_parse(const char *cmd, int argc, char **argv, tt_opt *opts, int nopts) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "--", 2) != 0) {
@@ -81,21 +78,6 @@ int tt_args_parse(const char *cmd, int argc, char **argv, tt_opt *opts, int nopt
         }
     }
     return 0;
-}
-
-const char *tt_opt_get(tt_opt *opts, int nopts, const char *name) {
-    for (int j = 0; j < nopts; j++)
-        if (strcmp(opts[j].name, name) == 0) return opts[j].value;
-    return NULL;
-}
-
-void tt_opts_help(FILE *f, const char *usage, const tt_opt *opts, int nopts) {
-    fprintf(f, "%s\n\nOptions:\n", usage);
-    for (int j = 0; j < nopts; j++) {
-        char left[64];
-        snprintf(left, sizeof left, "--%s%s", opts[j].name, opts[j].takes_value ? " VALUE" : "");
-        fprintf(f, "  %-24s %s\n", left, opts[j].help);
-    }
 }
 
 int tt_parse_int(const char *s, long lo, long hi, long *out) {
@@ -193,198 +175,42 @@ tt_status tt_cli_load_model(const char *arg, tt_config *c) {
                         arg, path, names);
 }
 
-/* ---- JSON ---------------------------------------------------------------------- */
-static void jput(tt_json *j, const char *s, size_t n) {
-    if (j->len + n + 1 > j->cap) {
-        size_t cap = (j->cap ? j->cap * 2 : 256);
-        while (cap < j->len + n + 1) cap *= 2;
-        char *b = realloc(j->buf, cap);
-        if (!b) abort();
-        j->buf = b;
-        j->cap = cap;
-    }
-    memcpy(j->buf + j->len, s, n);
-    j->len += n;
-    j->buf[j->len] = 0;
-}
+/* ---- a command's start -------------------------------------------------------------- */
+static const tt_opt common_opts[] = {
+    {"json", 0, NULL, "JSON lines: a context record, then one record per row"},
+    {"help", 0, NULL, "this help"},
+};
+enum { NCOMMON = (int)(sizeof common_opts / sizeof *common_opts) };
 
-static void jputs(tt_json *j, const char *s) { jput(j, s, strlen(s)); }
-
-static void jstr(tt_json *j, const char *s) {
-    jputs(j, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        char e[8];
-        if (*p == '"' || *p == '\\') {
-            e[0] = '\\', e[1] = (char)*p, e[2] = 0;
-            jputs(j, e);
-        } else if (*p < 0x20) {
-            snprintf(e, sizeof e, "\\u%04x", *p);
-            jputs(j, e);
-        } else {
-            jput(j, (const char *)p, 1);
+int tt_cmd_start(tt_cmd *c, int argc, char **argv) {
+    tt_opt all[64];
+    if (c->nopts + NCOMMON > (int)(sizeof all / sizeof *all)) abort(); /* a programming error */
+    for (int j = 0; j < c->nopts; j++) all[j] = c->opts[j];
+    memcpy(all + c->nopts, common_opts, sizeof common_opts);
+    const int n = c->nopts + NCOMMON;
+    if (args_parse(c->name, argc, argv, all, n)) return TT_EXIT_USAGE;
+    for (int j = 0; j < c->nopts; j++) c->opts[j].value = all[j].value; /* the values found */
+    const char *json = all[c->nopts].value, *help = all[c->nopts + 1].value; /* common_opts' order */
+    if (help) {
+        printf("usage: tritune %s%s%s [--json]\n\nOptions:\n", c->name, c->synopsis[0] ? " " : "", c->synopsis);
+        for (int j = 0; j < n; j++) {
+            char left[64];
+            snprintf(left, sizeof left, "--%s%s", all[j].name, all[j].takes_value ? " VALUE" : "");
+            printf("  %-24s %s\n", left, all[j].help);
         }
+        return TT_EXIT_OK;
     }
-    jputs(j, "\"");
+    tt_reporter_init(&c->rep, json ? &tt_report_json : &tt_report_table, stdout);
+    return TT_CMD_GO;
 }
 
-static void jkey(tt_json *j, const char *key) {
-    jputs(j, j->n++ ? "," : "");
-    jstr(j, key);
-    jputs(j, ":");
+const char *tt_cmd_opt(const tt_cmd *c, const char *name) {
+    for (int j = 0; j < c->nopts; j++)
+        if (strcmp(c->opts[j].name, name) == 0) return c->opts[j].value;
+    return NULL;
 }
 
-void tj_begin(tt_json *j) {
-    j->len = 0;
-    j->n = 0;
-    jputs(j, "{");
-}
-void tj_str(tt_json *j, const char *key, const char *val) {
-    jkey(j, key);
-    if (val) jstr(j, val);
-    else jputs(j, "null");
-}
-void tj_int(tt_json *j, const char *key, long long val) {
-    char b[32];
-    jkey(j, key);
-    snprintf(b, sizeof b, "%lld", val);
-    jputs(j, b);
-}
-void tj_num(tt_json *j, const char *key, double val) {
-    char b[40];
-    jkey(j, key);
-    if (!isfinite(val)) jputs(j, "null");
-    else {
-        snprintf(b, sizeof b, "%.6g", val);
-        jputs(j, b);
-    }
-}
-void tj_bool(tt_json *j, const char *key, int val) {
-    jkey(j, key);
-    jputs(j, val ? "true" : "false");
-}
-void tj_null(tt_json *j, const char *key) {
-    jkey(j, key);
-    jputs(j, "null");
-}
-void tj_raw(tt_json *j, const char *key, const char *raw) {
-    jkey(j, key);
-    jputs(j, raw);
-}
-void tj_end(tt_json *j, FILE *f) {
-    jputs(j, "}\n");
-    fputs(j->buf, f);
-    fflush(f);
-    j->len = 0;
-    j->n = 0;
-}
-void tj_free(tt_json *j) {
-    free(j->buf);
-    memset(j, 0, sizeof *j);
-}
-
-/* ---- context ----------------------------------------------------------------------- */
-const char *tt_build_type(void) {
-#if defined(__SANITIZE_ADDRESS__)
-    return "Debug+ASan+UBSan";
-#elif defined(NDEBUG) && defined(__OPTIMIZE__)
-    return "Release";
-#else
-    return "Debug";
-#endif
-}
-
-/* CPU time used by other processes over a 200 ms window, in CPUs (0 = idle,
- * 1 = one core busy).  The 1-minute load average would also count this
- * process's own previous run (tune.sh runs the harness back to back). */
-static double others_busy_cpus(void) {
-    unsigned long long t[2][8] = {{0}};
-    double self[2];
-    for (int i = 0; i < 2; i++) {
-        FILE *f = fopen("/proc/stat", "r");
-        if (!f) return -1;
-        int ok = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &t[i][0], &t[i][1], &t[i][2], &t[i][3],
-                        &t[i][4], &t[i][5], &t[i][6], &t[i][7]) == 8;
-        fclose(f);
-        if (!ok) return -1;
-        struct timespec ts;
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        self[i] = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-        if (i == 0) {
-            struct timespec d = {0, 200000000L};
-            nanosleep(&d, NULL);
-        }
-    }
-    unsigned long long busy = 0;
-    for (int k = 0; k < 8; k++)
-        if (k != 3 && k != 4) busy += t[1][k] - t[0][k]; /* not idle, not iowait */
-    const double hz = (double)sysconf(_SC_CLK_TCK);
-    const double busy_s = (double)busy / hz - (self[1] - self[0]);
-    return busy_s > 0 ? busy_s / 0.2 : 0;
-}
-
-static double loadavg1(void) {
-    double l[3];
-    return getloadavg(l, 3) > 0 ? l[0] : -1;
-}
-
-void tt_print_context(FILE *f, int json, const char *command, const char *threads_desc, const char *cache_desc,
-                      const char *pinning, int measuring) {
-    tt_machine m;
-    tt_machine_describe(&m);
-    uint32_t feats = tt_cpu_features();
-    char fs[256], id[160], date[64];
-    tt_features_str(feats, fs, sizeof fs);
-    tt_machine_id(&m, feats, id, sizeof id);
-    time_t now = time(NULL);
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    double load = loadavg1();
-    const char *build = tt_build_type();
-    char warn[256] = "";
-    if (strcmp(build, "Release") != 0) snprintf(warn, sizeof warn, "non-release build (%s): timings are not meaningful", build);
-    else if (measuring) {
-        const double others = others_busy_cpus();
-        if (others > 0.2)
-            snprintf(warn, sizeof warn,
-                     "machine busy (other processes used %.1f CPUs just now, %d CPUs in all): timings may be noisy",
-                     others, m.logical_cpus);
-    }
-    if (json) {
-        tt_json j = {0};
-        tj_begin(&j);
-        tj_str(&j, "kind", "context");
-        tj_int(&j, "schema_version", TT_SCHEMA_VERSION);
-        tj_str(&j, "command", command);
-        tj_str(&j, "date", date);
-        tj_str(&j, "machine_id", id);
-        tj_str(&j, "cpu", m.model);
-        tj_str(&j, "arch", m.arch);
-        tj_str(&j, "features", fs);
-        tj_int(&j, "logical_cpus", m.logical_cpus);
-        tj_int(&j, "cores", m.cores);
-        tj_int(&j, "l1d_bytes", m.l1d_bytes);
-        tj_int(&j, "l2_bytes", m.l2_bytes);
-        tj_int(&j, "l3_bytes", m.l3_bytes);
-        tj_int(&j, "mem_total_bytes", m.mem_total_bytes);
-        tj_str(&j, "topology_source", m.topology_source);
-        tj_str(&j, "threads", threads_desc);
-        tj_str(&j, "cache", cache_desc);
-        tj_str(&j, "pinning", pinning);
-        tj_str(&j, "build_type", build);
-        tj_str(&j, "compiler", __VERSION__);
-        tj_str(&j, "generator_hash", tt_generator_hash);
-        tj_int(&j, "variants", tt_n_variants);
-        tj_num(&j, "load_avg_1m", load);
-        if (warn[0]) tj_str(&j, "warning", warn);
-        else tj_null(&j, "warning");
-        tj_end(&j, f);
-        tj_free(&j);
-    } else {
-        fprintf(f, "# tritune %s  %s  %s (%s)\n", command, date, m.model, id);
-        fprintf(f, "# features: %s\n", fs);
-        fprintf(f, "# cores %d, L1d %ld KiB, L2 %ld KiB, L3 %ld MiB (%s), memory %.1f GiB\n", m.cores, m.l1d_bytes >> 10,
-                m.l2_bytes >> 10, m.l3_bytes >> 20, m.topology_source, (double)m.mem_total_bytes / (1 << 30));
-        fprintf(f, "# threads %s, cache %s, pinning %s, build %s, gcc %s, generator %s\n", threads_desc, cache_desc,
-                pinning, build, __VERSION__, tt_generator_hash);
-        if (warn[0]) fprintf(f, "# WARNING: %s\n", warn);
-    }
+int tt_cmd_end(tt_cmd *c, int rc) {
+    tt_reporter_end(&c->rep);
+    return rc;
 }

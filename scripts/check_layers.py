@@ -53,8 +53,9 @@ def sources():
 
 
 def resolve(src, inc):
-    """Project path an include names: runtime/<inc>, or beside the including file."""
-    for cand in (os.path.join("runtime", inc), os.path.join(os.path.dirname(src), inc)):
+    """Project path an include names: runtime/<inc>, beside the including file, or
+    bench/<inc> (the CLI's headers, on the include path of the tests that link it)."""
+    for cand in (os.path.join("runtime", inc), os.path.join(os.path.dirname(src), inc), os.path.join("bench", inc)):
         if os.path.isfile(os.path.join(ROOT, cand)):
             return os.path.normpath(cand)
     return None

@@ -1,6 +1,7 @@
 /* tritune: timing hygiene in one small header (after google/benchmark's
  * utils): monotonic clock, do-not-optimize and clobber helpers, and robust
- * statistics (median, quartiles, coefficient of variation). */
+ * statistics (median, quartiles, coefficient of variation) and the one
+ * definition of a stable measurement (tt_stats_stable). */
 #ifndef TT_TIMING_H
 #define TT_TIMING_H
 
@@ -52,6 +53,20 @@ static inline tt_stats tt_stats_compute(double *v, int n) {
     s.p75 = tt__quantile(v, n, 0.75);
     s.cv = (n > 1 && s.mean > 0) ? __builtin_sqrt(sq / (n - 1)) / s.mean : 0;
     return s;
+}
+
+/* Spread relative to the median: (p75 - p25) / median; -1 when median <= 0. */
+static inline double tt_stats_rel_iqr(const tt_stats *s) { return s->median > 0 ? (s->p75 - s->p25) / s->median : -1; }
+
+/* A measurement is stable when its interquartile range is at most 5% of its
+ * median.  Every command that reports `stable` uses this rule and no other.
+ * Quartiles, not cv: one preempted sample or DRAM outlier inflates the
+ * standard deviation (cv stays a reported number) but hardly moves p25/p75.
+ * No samples, or a median <= 0, is never stable. */
+#define TT_STABLE_REL_IQR 0.05
+static inline int tt_stats_stable(const tt_stats *s) {
+    const double r = tt_stats_rel_iqr(s);
+    return s->n > 0 && r >= 0 && r <= TT_STABLE_REL_IQR;
 }
 
 #endif

@@ -185,7 +185,7 @@ static tt_status ternary_unit(gctx *g, const tplan *p, int r0, int r1, int8_t *t
         return TT_OK;
     }
     const tt_wformat fmt = g->m->opts.format;
-    uint8_t *dst = p->buf + tt_variant_layout_bytes(p->gv, r0, K);
+    uint8_t *dst = p->buf + tt_layout_bytes(p->gv, r0, K);
     if (p->src && tt_weightfile_format(g->wf) == fmt) /* already canonical in the mapping */
         return to_layout(p, fmt, file_rows(p->src, fmt, r0), rows, dst);
     /* canonical rows land in the final buffer unless a repack follows */
@@ -340,7 +340,7 @@ static tt_status plan_ternary(gctx *g, const tt_tdesc *td, int nt, int threads) 
             st = tt_linear_choose(fmt, p->M, p->K, o->gemv_name, o->gemm_name, o->tuning, threads, o->batch, 0, &p->gv,
                                   &p->gm);
             if (st != TT_OK) return st;
-            p->bytes = tt_variant_layout_bytes(p->gv, p->M, p->K);
+            p->bytes = tt_layout_bytes(p->gv, p->M, p->K);
             align = TT_MAX(1, p->gv->row_align);
             if (p->src && tt_weightfile_format(g->wf) == fmt && !p->gv->repack) {
                 p->buf = NULL; /* adopt the file's bytes (mmap) */

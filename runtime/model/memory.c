@@ -37,7 +37,7 @@ tt_status tt_model_memory(const tt_config *c, const tt_model_opts *o, tt_model_m
                 st = tt_linear_choose(o->format, td[i].M, td[i].K, o->gemv_name, o->gemm_name, o->tuning, 1, o->batch,
                                       0, &gv, &gm);
                 if (st != TT_OK) break;
-                mem->ternary += (double)tt_variant_layout_bytes(gv, td[i].M, td[i].K);
+                mem->ternary += (double)tt_layout_bytes(gv, td[i].M, td[i].K);
             } else {
                 mem->ternary += (double)tt_wformat_bytes(o->format, td[i].M, td[i].K);
             }

@@ -1,81 +1,10 @@
 /* tritune: the dispatch seam (see dispatch.h). */
 #include "seam/dispatch.h"
 
-#include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/cpu.h"
-
-const char *tt_op_name(tt_op op) { return op == TT_OP_GEMV ? "gemv" : op == TT_OP_GEMM ? "gemm" : "?"; }
-
-const tt_variant *tt_variant_find(const char *name) {
-    for (int i = 0; i < tt_n_variants; i++)
-        if (strcmp(tt_variants[i].name, name) == 0) return &tt_variants[i];
-    return NULL;
-}
-
-int tt_variant_glob_count(const char *glob) {
-    int c = 0;
-    for (int i = 0; i < tt_n_variants; i++)
-        if (!glob || fnmatch(glob, tt_variants[i].name, 0) == 0) c++;
-    return c;
-}
-
-int tt_variant_runnable(const tt_variant *v, uint32_t feats) { return (v->features & feats) == v->features; }
-
-tt_status tt_variant_check(const tt_variant *v, int M, int K, int N, char *why, size_t n) {
-    char tmp[1];
-    if (!why) why = tmp, n = sizeof tmp;
-    if (M <= 0 || K <= 0 || N <= 0) {
-        snprintf(why, n, "shape M=%d K=%d N=%d must be positive", M, K, N);
-        return TT_E_SHAPE;
-    }
-    if (v->m_align > 1 && M % v->m_align) {
-        snprintf(why, n, "%s needs M %% %d == 0 (M = %d)", v->name, v->m_align, M);
-        return TT_E_SHAPE;
-    }
-    if (v->k_align > 1 && K % v->k_align) {
-        snprintf(why, n, "%s needs K %% %d == 0 (K = %d)", v->name, v->k_align, K);
-        return TT_E_SHAPE;
-    }
-    if (K < v->min_k) {
-        snprintf(why, n, "%s needs K >= %d (K = %d)", v->name, v->min_k, K);
-        return TT_E_SHAPE;
-    }
-    if (K > v->max_k) {
-        snprintf(why, n, "%s needs K <= %d, its int32 overflow bound (K = %d)", v->name, v->max_k, K);
-        return TT_E_SHAPE;
-    }
-    if (v->max_n > 0 && N > v->max_n) {
-        snprintf(why, n, "%s takes at most N = %d token(s) (N = %d)", v->name, v->max_n, N);
-        return TT_E_SHAPE;
-    }
-    if (n) why[0] = '\0';
-    return TT_OK;
-}
-
-static int unrestricted(const tt_variant *v) {
-    return v->m_align <= 1 && v->k_align <= 1 && v->min_k <= 1 && v->max_k >= (1 << 30);
-}
-
-const tt_variant *tt_variant_generic(tt_op op, tt_wformat fmt) {
-    const tt_variant *best = NULL;
-    for (int i = 0; i < tt_n_variants; i++) {
-        const tt_variant *v = &tt_variants[i];
-        if (v->op != op || v->wfmt != fmt || strcmp(v->isa, "c") != 0 || !unrestricted(v)) continue;
-        if (strcmp(v->layout, tt_wformat_name(fmt)) != 0) continue;
-        if (!best || v->tiles.rows < best->tiles.rows) best = v;
-    }
-    return best;
-}
-
-size_t tt_variant_layout_bytes(const tt_variant *v, int M, int K) {
-    if (M <= 0 || K <= 0) return 0;
-    return v->repack_bytes ? v->repack_bytes(M, K) : tt_wformat_bytes(v->wfmt, M, K);
-}
 
 tt_status tt_wformat_available(tt_wformat f) {
     const tt_wformat_traits *t = tt_wformat_traits_of(f);
@@ -93,167 +22,6 @@ tt_status tt_wformat_available(tt_wformat f) {
                             "pkg-config, then re-run cmake)");
 #endif
     return TT_OK;
-}
-
-const tt_variant *tt_variant_default(tt_op op, tt_wformat fmt, const char *layout, int M, int K, int N,
-                                     uint32_t feats) {
-    const tt_variant *best = NULL;
-    for (int i = 0; i < tt_n_variants; i++) {
-        const tt_variant *v = &tt_variants[i];
-        if (v->op != op || v->wfmt != fmt || !tt_variant_runnable(v, feats)) continue;
-        if (layout && strcmp(v->layout, layout) != 0) continue;
-        if (tt_variant_check(v, M, K, N, NULL, 0) != TT_OK) continue;
-        if (!best || v->prio > best->prio) best = v;
-    }
-    return best;
-}
-
-/* ---- tuned configuration ------------------------------------------------------ */
-tt_status tt_tuning_load(tt_tuning *t, const char *path) {
-    memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "r");
-    if (!f) return tt_set_error(TT_E_IO, "cannot open tuning file %s: %s", path, strerror(errno));
-    char line[512];
-    int lineno = 0, cap = 0;
-    tt_status st = TT_OK;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *p = line + strspn(line, " \t");
-        if (*p == '#' || *p == '\n' || *p == '\0') continue;
-        char op[16], fmt[16], name[256];
-        int M, K, N, T;
-        if (sscanf(p, "%15s %15s %d %d %d %d %255s", op, fmt, &M, &K, &N, &T, name) != 7) {
-            st = tt_set_error(TT_E_CONFIG, "%s:%d: expected 'op fmt M K N threads variant'", path, lineno);
-            break;
-        }
-        int fi = tt_wformat_from_name(fmt);
-        if (fi >= 0 && !tt_wformat_is_ternary((tt_wformat)fi)) fi = -1; /* kernels are tuned for ternary formats */
-        int oi = strcmp(op, "gemv") == 0 ? TT_OP_GEMV : strcmp(op, "gemm") == 0 ? TT_OP_GEMM : -1;
-        const tt_variant *v = tt_variant_find(name);
-        if (oi < 0 || fi < 0 || M <= 0 || K <= 0 || N <= 0 || T <= 0) {
-            st = tt_set_error(TT_E_CONFIG, "%s:%d: bad op/format/shape", path, lineno);
-            break;
-        }
-        if (!v) {
-            st = tt_set_error(TT_E_CONFIG, "%s:%d: unknown variant %s (tuned with another build?)", path, lineno, name);
-            break;
-        }
-        if (t->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            tt_tuned_entry *e = realloc(t->e, sizeof *e * (size_t)cap);
-            if (!e) {
-                st = tt_set_error(TT_E_NOMEM, "tuning file too large");
-                break;
-            }
-            t->e = e;
-        }
-        t->e[t->n++] = (tt_tuned_entry){(tt_op)oi, (tt_wformat)fi, M, K, N, T, v};
-    }
-    fclose(f);
-    if (st != TT_OK) tt_tuning_free(t);
-    return st;
-}
-
-void tt_tuning_free(tt_tuning *t) {
-    free(t->e);
-    memset(t, 0, sizeof *t);
-}
-
-const tt_variant *tt_tuning_lookup(const tt_tuning *t, tt_op op, tt_wformat fmt, int M, int K, int N, int threads) {
-    if (!t) return NULL;
-    const tt_variant *best = NULL;
-    int bestd = 1 << 30;
-    for (int i = 0; i < t->n; i++) {
-        const tt_tuned_entry *e = &t->e[i];
-        if (e->op != op || e->fmt != fmt || e->M != M || e->K != K || e->threads != threads) continue;
-        int d = abs(e->N - N);
-        if (d < bestd) bestd = d, best = e->v;
-    }
-    return best;
-}
-
-/* ---- running a kernel ------------------------------------------------------------ */
-void tt_workspace_free(tt_workspace *ws) {
-    tt_free(ws->act);
-    tt_free(ws->acc);
-    memset(ws, 0, sizeof *ws);
-}
-
-static void *grow(void *p, size_t *cap, size_t need) {
-    if (need <= *cap) return p;
-    tt_free(p);
-    void *q = tt_alloc(need, 64, 0);
-    *cap = q ? need : 0;
-    return q;
-}
-
-typedef struct {
-    const tt_variant *v;
-    tt_kargs *a;
-    const tt_qact *x;
-    int split_tokens;
-    /* optional fp32 epilogue */
-    float *yf;
-    int ldyf;
-    float sw;
-    tt_pool *pool;
-} run_ctx;
-
-static void run_task(void *c, int tid, int nth) {
-    run_ctx *r = c;
-    const tt_variant *v = r->v;
-    tt_kargs *a = r->a;
-    if (v->act_prep) {
-        /* Tables are shared by all rows.  With at least as many tokens as
-         * threads, each thread builds whole tokens; otherwise (decode, N = 1)
-         * every thread builds its share of each token's K range. */
-        if (a->N >= nth) {
-            for (int n = tid; n < a->N; n += nth)
-                v->act_prep(r->x->q + (size_t)n * a->Kp, a->K, a->Kp, (uint8_t *)a->act + (size_t)n * a->act_stride, 0, 1);
-        } else {
-            for (int n = 0; n < a->N; n++)
-                v->act_prep(r->x->q + (size_t)n * a->Kp, a->K, a->Kp, (uint8_t *)a->act + (size_t)n * a->act_stride, tid,
-                            nth);
-        }
-        if (nth > 1) tt_pool_barrier(r->pool); /* tables ready before any row uses them */
-    }
-    /* weight-parallel: rows split; GEMM with too few rows: tokens split */
-    int m0 = 0, m1 = a->M, n0 = 0, n1 = a->N;
-    if (r->split_tokens) tt_split_range(a->N, nth, tid, TT_MAX(1, v->tiles.ntok), &n0, &n1);
-    else tt_split_range(a->M, nth, tid, TT_MAX(1, v->row_align), &m0, &m1);
-    if (m0 >= m1 || n0 >= n1) return;
-    v->fn(a, m0, m1, n0, n1);
-    if (r->yf) /* fp32 epilogue on this thread's own block */
-        for (int n = n0; n < n1; n++) {
-            const float s = r->sw / r->x->scale[n];
-            for (int m = m0; m < m1; m++) r->yf[(size_t)n * r->ldyf + m] = (float)a->y[(size_t)n * a->ldy + m] * s;
-        }
-}
-
-static tt_status run(const tt_variant *v, tt_kargs *a, const tt_qact *x, tt_pool *pool, tt_workspace *ws, float *yf,
-                     int ldyf, float sw) {
-    if (v->act_prep) {
-        if (!ws) return tt_set_error(TT_E_ARG, "variant %s needs a workspace for its activation tables", v->name);
-        size_t stride = TT_ROUND_UP(v->act_bytes(a->K), 64);
-        ws->act = grow(ws->act, &ws->act_cap, stride * (size_t)a->N);
-        if (!ws->act) return tt_set_error(TT_E_NOMEM, "cannot allocate activation tables");
-        a->act = ws->act;
-        a->act_stride = stride;
-    }
-    const int nth = tt_pool_threads(pool);
-    /* GEMM: split tokens when rows are too few to give every thread work */
-    int row_units = TT_CEIL_DIV(a->M, TT_MAX(1, v->row_align));
-    run_ctx c = {v, a, x, a->N >= nth && row_units < 4 * nth, yf, ldyf, sw, pool};
-    tt_pool_run(pool, run_task, &c);
-    return TT_OK;
-}
-
-tt_status tt_run_kernel(const tt_variant *v, tt_kargs *a, const tt_qact *x, tt_pool *pool, tt_workspace *ws) {
-    char why[256];
-    if (tt_variant_check(v, a->M, a->K, a->N, why, sizeof why) != TT_OK) return tt_set_error(TT_E_SHAPE, "%s", why);
-    if (!tt_variant_runnable(v, tt_cpu_features()))
-        return tt_set_error(TT_E_CPU, "variant %s needs CPU features this machine lacks", v->name);
-    return run(v, a, x, pool, ws, NULL, 0, 0.f);
 }
 
 /* ---- BitLinear ------------------------------------------------------------------------ */
@@ -334,10 +102,10 @@ tt_status tt_linear_prepare(tt_linear *L, const tt_tensor *W, const char *gemv_n
     size_t bytes = W->bytes;
     int owns = 0;
     if (gv->repack) {
-        bytes = gv->repack_bytes(W->M, W->K);
+        bytes = tt_layout_bytes(gv, W->M, W->K);
         w = tt_alloc(bytes, 64, 1);
         if (!w) return TT_E_NOMEM;
-        if ((st = gv->repack(W->data, W->M, W->K, w)) != TT_OK) {
+        if ((st = tt_layout_pack(gv, W->data, W->M, W->K, w)) != TT_OK) {
             tt_free(w);
             return st;
         }
@@ -353,7 +121,7 @@ tt_status tt_linear_adopt(tt_linear *L, tt_wformat fmt, int M, int K, float scal
         return tt_set_error(TT_E_ARG, "linear: need a GEMV and a GEMM variant of format %s", tt_wformat_name(fmt));
     if (strcmp(gemv->layout, layout) || strcmp(gemm->layout, layout))
         return tt_set_error(TT_E_ARG, "linear: variants %s / %s do not use layout %s", gemv->name, gemm->name, layout);
-    size_t want = tt_variant_layout_bytes(gemv, M, K);
+    size_t want = tt_layout_bytes(gemv, M, K);
     if (bytes != want)
         return tt_set_error(TT_E_FORMAT, "linear: %s %dx%d in layout %s needs %zu bytes, got %zu", tt_wformat_name(fmt), M,
                             K, layout, want, bytes);
@@ -371,10 +139,15 @@ tt_status tt_linear_forward(const tt_linear *L, const tt_qact *x, float *y, int 
     if (x->K != L->K) return tt_set_error(TT_E_SHAPE, "linear %dx%d applied to activations with K = %d", L->M, L->K, x->K);
     if (!ws) return tt_set_error(TT_E_ARG, "linear: workspace required");
     const int N = x->N;
-    const tt_variant *v = N == 1 ? L->gemv : L->gemm;
-    ws->acc = grow(ws->acc, &ws->acc_cap, sizeof(int32_t) * (size_t)N * (size_t)L->M);
-    if (!ws->acc) return tt_set_error(TT_E_NOMEM, "linear: cannot allocate %d x %d accumulators", N, L->M);
-    tt_kargs a = {.w = L->w, .M = L->M, .K = L->K, .Kp = x->Kp, .x = x->q, .xsum = x->sum, .N = N, .y = ws->acc,
-                  .ldy = L->M};
-    return run(v, &a, x, pool, ws, y, ldy, L->scale);
+    int32_t *acc = tt_workspace_acc(ws, (size_t)N * (size_t)L->M);
+    if (!acc) return tt_set_error(TT_E_NOMEM, "linear: cannot allocate %d x %d accumulators", N, L->M);
+    tt_case c;
+    tt_status st = tt_case_init(&c, N == 1 ? L->gemv : L->gemm, L->M, x, acc, L->M, ws);
+    if (st != TT_OK) return st;
+    tt_case_weights(&c, L->w);
+    c.yf = y;
+    c.ldyf = ldy;
+    c.sw = L->scale;
+    tt_case_run(&c, pool);
+    return TT_OK;
 }

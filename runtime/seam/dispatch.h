@@ -8,65 +8,18 @@
 
 #include "core/pool.h"
 #include "seam/formats_table.h"
+#include "seam/run.h"
+#include "seam/tuning.h"
 #include "seam/variant.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-const tt_variant *tt_variant_find(const char *name);
-/* Count / iterate variants whose name matches a shell glob. */
-int tt_variant_glob_count(const char *glob);
-int tt_variant_runnable(const tt_variant *v, uint32_t cpu_feats);
-/* TT_OK or TT_E_SHAPE with the violated restriction named in why. */
-tt_status tt_variant_check(const tt_variant *v, int M, int K, int N, char *why, size_t n);
-/* The generic (portable C, unrestricted) variant for op and format. */
-const tt_variant *tt_variant_generic(tt_op op, tt_wformat fmt);
-/* Bytes of an M x K matrix in v's weight layout (its repack, else the
- * canonical layout of its format). */
-size_t tt_variant_layout_bytes(const tt_variant *v, int M, int K);
 /* TT_OK if this build can run format f: a ternary format needs a generic
  * GEMV and GEMM in the variant table; fp32 needs OpenBLAS (model/fmat.c
  * runs the fp32 baseline through it).  Else TT_E_UNSUPPORTED and why. */
 tt_status tt_wformat_available(tt_wformat f);
-/* Best runnable variant by the generator's prior (untuned default) whose
- * layout is `layout` (NULL = any) and that accepts the shape. */
-const tt_variant *tt_variant_default(tt_op op, tt_wformat fmt, const char *layout, int M, int K, int N,
-                                     uint32_t feats);
-
-/* ---- Tuned configuration --------------------------------------------------
- * Loaded from the text export of results/<machine>/tuned.json
- * (tuned.tsv: "op fmt M K N threads variant" per line, '#' comments). */
-typedef struct {
-    tt_op op;
-    tt_wformat fmt;
-    int M, K, N, threads;
-    const tt_variant *v;
-} tt_tuned_entry;
-typedef struct {
-    tt_tuned_entry *e;
-    int n;
-} tt_tuning;
-tt_status tt_tuning_load(tt_tuning *t, const char *path);
-void tt_tuning_free(tt_tuning *t);
-/* Exact (op, fmt, M, K, threads) match with the nearest N, else NULL. */
-const tt_variant *tt_tuning_lookup(const tt_tuning *t, tt_op op, tt_wformat fmt, int M, int K, int N,
-                                   int threads);
-
-/* ---- Running a kernel over a whole problem ---------------------------------- */
-/* Scratch for prepared activations; grown on demand, reused across calls. */
-typedef struct {
-    uint8_t *act;       /* prepared activations (TL tables)  */
-    size_t act_cap;
-    int32_t *acc;       /* N x M int32 dot products          */
-    size_t acc_cap;
-} tt_workspace;
-void tt_workspace_free(tt_workspace *ws);
-
-/* Run v on a (prepared-weight) problem, split over the pool's threads:
- * rows for GEMV, rows or tokens for GEMM.  Prepares activations first when
- * the variant needs it (in parallel over tokens).  pool may be NULL. */
-tt_status tt_run_kernel(const tt_variant *v, tt_kargs *a, const tt_qact *x, tt_pool *pool, tt_workspace *ws);
 
 /* ---- A prepared BitLinear layer ---------------------------------------------- */
 typedef struct {

@@ -86,6 +86,20 @@ extern const tt_variant tt_variants[];
 extern const int tt_n_variants;
 extern const char tt_generator_hash[]; /* hash of templates + generator   */
 
+/* ---- Queries over the table (seam/variant.c) ---------------------------- */
+const tt_variant *tt_variant_find(const char *name);
+/* Count / iterate variants whose name matches a shell glob. */
+int tt_variant_glob_count(const char *glob);
+int tt_variant_runnable(const tt_variant *v, uint32_t cpu_feats);
+/* TT_OK or TT_E_SHAPE with the violated restriction named in why. */
+tt_status tt_variant_check(const tt_variant *v, int M, int K, int N, char *why, size_t n);
+/* The generic (portable C, unrestricted) variant for op and format. */
+const tt_variant *tt_variant_generic(tt_op op, tt_wformat fmt);
+/* Best runnable variant by the generator's prior (untuned default) whose
+ * layout is `layout` (NULL = any) and that accepts the shape. */
+const tt_variant *tt_variant_default(tt_op op, tt_wformat fmt, const char *layout, int M, int K, int N,
+                                     uint32_t feats);
+
 #ifdef __cplusplus
 }
 #endif

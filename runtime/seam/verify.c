@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "core/rng.h"
-#include "seam/dispatch.h"
 #include "seam/formats_table.h"
+#include "seam/run.h"
 
 #define GUARD 16
 #define SENTINEL ((int32_t)0x5A5A5A5A)
@@ -62,7 +62,8 @@ static tt_status run_case(vctx *c, int M, int K, int N, in_kind kind) {
     int32_t *yk = malloc(ylen * sizeof *yk), *yr = malloc(ylen * sizeof *yr);
     tt_tensor W = {0};
     tt_qact q = {0};
-    uint8_t *packed = NULL, *act = NULL;
+    tt_case cs = {0};
+    tt_workspace ws = {0};
     if (!w || !x || !yk || !yr) {
         st = tt_set_error(TT_E_NOMEM, "verify: out of memory");
         goto out;
@@ -71,33 +72,14 @@ static tt_status run_case(vctx *c, int M, int K, int N, in_kind kind) {
     if ((st = tt_tensor_from_ternary(&W, v->wfmt, w, M, K, 1.0f)) != TT_OK) goto out;
     if ((st = tt_qact_alloc(&q, N, K)) != TT_OK) goto out;
     if ((st = tt_qact_set_int(&q, x, N)) != TT_OK) goto out;
-    const uint8_t *wk = W.data;
-    if (v->repack) {
-        packed = tt_alloc(v->repack_bytes(M, K), 64, 0);
-        if (!packed) {
-            st = TT_E_NOMEM;
-            goto out;
-        }
-        if ((st = v->repack(W.data, M, K, packed)) != TT_OK) goto out;
-        wk = packed;
-    }
-    tt_kargs a = {.w = wk, .M = M, .K = K, .Kp = q.Kp, .x = q.q, .xsum = q.sum, .N = N, .ldy = ldy};
-    if (v->act_prep) {
-        a.act_stride = TT_ROUND_UP(v->act_bytes(K), 64);
-        act = tt_alloc(a.act_stride * (size_t)N, 64, 0);
-        if (!act) {
-            st = TT_E_NOMEM;
-            goto out;
-        }
-        /* build each token's tables in 3 shares, as 3 threads would */
-        for (int n = 0; n < N; n++)
-            for (int part = 0; part < 3; part++)
-                v->act_prep(q.q + (size_t)n * q.Kp, K, q.Kp, act + (size_t)n * a.act_stride, part, 3);
-        a.act = act;
-    }
+    if ((st = tt_case_init(&cs, v, M, &q, yk + GUARD, ldy, &ws)) != TT_OK) goto out;
+    if ((st = tt_case_repack(&cs, W.data)) != TT_OK) goto out;
+    /* build each token's tables in 3 shares, as 3 threads would */
+    for (int n = 0; n < N; n++)
+        for (int part = 0; part < 3; part++) tt_case_prep_token(&cs, n, part, 3);
     for (size_t i = 0; i < ylen; i++) yk[i] = yr[i] = SENTINEL;
     /* reference on the canonical layout */
-    tt_kargs ar = a;
+    tt_kargs ar = cs.a;
     ar.w = W.data;
     ar.act = NULL;
     ar.y = yr + GUARD;
@@ -120,12 +102,11 @@ static tt_status run_case(vctx *c, int M, int K, int N, in_kind kind) {
         memcpy(ranges[1], r2, sizeof r2);
         nr = 3;
     }
-    a.y = yk + GUARD;
     for (int ri = 0; ri < nr; ri++) {
         const int m0 = ranges[ri][0], m1 = ranges[ri][1], n0 = ranges[ri][2], n1 = ranges[ri][3];
         if (m0 >= m1 || n0 >= n1) continue;
         for (size_t i = 0; i < ylen; i++) yk[i] = SENTINEL;
-        v->fn(&a, m0, m1, n0, n1);
+        tt_case_call(&cs, m0, m1, n0, n1);
         c->r->cases++;
         char what[200] = "";
         for (size_t i = 0; i < ylen && !what[0]; i++) {
@@ -145,8 +126,8 @@ static tt_status run_case(vctx *c, int M, int K, int N, in_kind kind) {
         }
     }
 out:
-    tt_free(packed);
-    tt_free(act);
+    tt_case_free(&cs);
+    tt_workspace_free(&ws);
     tt_tensor_free(&W);
     tt_qact_free(&q);
     free(w);
