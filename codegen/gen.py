@@ -58,7 +58,7 @@ def collect(arch):
             seen[v.name] = v
             out.append(v)
     # Every layout must have an unrestricted GEMV and GEMM variant so a model
-    # prepared in that layout can always fall back (KERNELS.md s4).
+    # prepared in that layout can always fall back (docs/background.md §4).
     layouts = {v.layout for v in out}
     for lay in sorted(layouts):
         for op in ("gemv", "gemm"):

@@ -13,7 +13,7 @@ Exactness: one looked-up entry has |e| <= SW * 128 (TL1 256, TL2 384:
 x in [-128, 127], weights in {-1, 0, 1}).  An int16 lane accumulates at most
 BK / SW slots before widening, so it cannot wrap while
     (BK / SW) * ENTRY_MAX <= 32767        (TL1: BK <= 254, TL2: BK <= 255).
-TL1 BK = 256 would reach 128 * 256 = 32768 and wrap (KERNELS.md s4): it is
+TL1 BK = 256 would reach 128 * 256 = 32768 and wrap (docs/background.md §4): it is
 rejected.  The bound counts every slot of the block against every lane,
 although on AVX2/AVX-512 a lane sees only 1/2 or 1/4 of them.
 
@@ -115,7 +115,7 @@ def _space(fmt, arch):
             out.append(("neondot", "gemv", dict(p, bm=32)))
         out.append(("neondot", "gemm", dict(BM=64, BK=bks[1], bm=32, ntok=1)))
     # Software prefetch (bytes ahead in each 32-row panel's stream) matters
-    # when weights stream from DRAM (KERNELS.md s5); a few distances on the
+    # when weights stream from DRAM (docs/background.md §5); a few distances on the
     # widest tiles only, to keep the space small.
     if arch == "x86_64":
         for p in grid(BM=[64, 128, 256], BK=[384, 768], bm=[64, 128]):

@@ -7,7 +7,7 @@ Layouts
   "i2s256"  AVX-512 repack (runtime/repack.c): 256-weight groups -> 64 bytes,
             one zmm whose four planes line up with 64 consecutive activations.
 
-Exactness (KERNELS.md s4).  Codes are 0, 1, 2 (3 never: rejected on load);
+Exactness (docs/background.md §4).  Codes are 0, 1, 2 (3 never: rejected on load);
 activations are int8 in [-128, 127].
   maddubs (AVX2, AVX-512 without VNNI): one vpmaddubsw lane is
     c0*x0 + c1*x1 in [2*2*-128, 2*2*127] = [-512, 508], so int16 sums of at
@@ -93,7 +93,7 @@ def _space(arch):
 
 def prior(isa, op, p):
     """Untuned preference among variants of one ISA: a guess, not a
-    measurement (KERNELS.md s5: 4 rows sharing activation loads, ~2 KiB
+    measurement (docs/background.md §5: 4 rows sharing activation loads, ~2 KiB
     prefetch).  Tuning replaces it."""
     score = 0
     score += {1: 0, 2: 6, 4: 10, 8: 8}.get(p.get("rows", 1), 0)

@@ -2,7 +2,7 @@
 without the dot-product extension, on the canonical layout (runtime/
 formats.h): no repack, so the ARM kernels read exactly the bytes the x86
 ones do (bitnet.cpp's ARM I2_S used 64-weight blocks against 128-weight
-files and produced garbage: KERNELS.md s4).
+files and produced garbage: docs/background.md §4).
 
 A 16-byte half of a 32-byte block holds, in plane p (shift 6 - 2p), the
 codes c = w + 1 in {0, 1, 2} of weights 32p + j, j in the half; kernels sum

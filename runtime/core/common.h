@@ -39,7 +39,7 @@ void tt_clear_error(void);
 /* Aligned allocation (64-byte by default); free with tt_free. Returns NULL
  * and records TT_E_NOMEM on failure.  `huge` asks the kernel for
  * transparent huge pages (madvise), which lowers TLB misses when weights
- * stream from DRAM (PEERS.md: TQ2_0 4.9 -> 6.3 GB/s). */
+ * stream from DRAM (docs/peers.md: TQ2_0 4.9 -> 6.3 GB/s). */
 void *tt_alloc(size_t bytes, size_t align, int huge);
 void tt_free(void *p);
 

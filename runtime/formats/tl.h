@@ -1,4 +1,4 @@
-/* tritune: the lookup-table weight formats TL1 and TL2 (KERNELS.md s2-3).
+/* tritune: the lookup-table weight formats TL1 and TL2 (docs/background.md §2-3).
  *
  * Canonical layouts (on disk and in tt_tensor), row-major, a fixed number
  * of bytes per row, independent of any kernel tiling:

@@ -1,4 +1,4 @@
-/* tritune: the BitNet b1.58 decoder (KERNELS.md s1, s6), in the manner of
+/* tritune: the BitNet b1.58 decoder (docs/background.md §1, §6), in the manner of
  * llama2.c's run.c: a Config, the Weights, a run State, init/free pairs and
  * a straight-line forward pass.  Every ternary matrix product goes through
  * the dispatch seam (tt_linear_forward), so tuned kernels are what runs.

@@ -66,7 +66,7 @@ typedef struct {
     int owns;          /* data allocated by tt_tensor_* functions     */
 } tt_tensor;
 
-/* Quantize fp32 weights with absmean (KERNELS.md s1) and pack. */
+/* Quantize fp32 weights with absmean (docs/background.md §1) and pack. */
 tt_status tt_tensor_from_float(tt_tensor *t, tt_wformat fmt, const float *w, int M, int K);
 /* Pack already-ternary weights with a given scale. */
 tt_status tt_tensor_from_ternary(tt_tensor *t, tt_wformat fmt, const int8_t *w, int M, int K, float scale);

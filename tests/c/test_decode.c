@@ -59,7 +59,7 @@ static void imat_load(imat *A, const tt_config *c, uint64_t seed, int id, int M,
     (void)c;
 }
 
-/* y = W quant(x) * s_w / s_a  (activation quantization per KERNELS.md s1) */
+/* y = W quant(x) * s_w / s_a  (activation quantization per docs/background.md §1) */
 static void ibitlinear(const imat *A, const double *x, double *y) {
     double amax = 0;
     for (int k = 0; k < A->K; k++)

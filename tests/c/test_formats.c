@@ -114,7 +114,7 @@ int main(void) {
         CHECK(tt_tensor_wrap(&t, TT_FMT_I2S, 1, 128, NAN, d, 32) == TT_E_FORMAT, "NaN scale accepted");
         CHECK(tt_tensor_wrap(&t, TT_FMT_I2S, 1, 128, 1.f, d, 32) == TT_OK, "good buffer rejected");
     }
-    /* absmean weight quantization (KERNELS.md s1) */
+    /* absmean weight quantization (docs/background.md §1) */
     {
         float w[6] = {0.9f, -0.1f, 0.2f, -1.2f, 0.0f, 0.4f}; /* mean |w| = 2.8/6 */
         tt_tensor t;

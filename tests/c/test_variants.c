@@ -11,7 +11,7 @@
 #include "seam/verify.h"
 
 /* A kernel with an int16 accumulator: exact for small K, wraps past ~256
- * saturating products -- the bitnet.cpp AVX2 hazard (KERNELS.md s4). */
+ * saturating products -- the bitnet.cpp AVX2 hazard (docs/background.md §4). */
 static void bad_int16(const tt_kargs *a, int m0, int m1, int n0, int n1) {
     int8_t *w = malloc((size_t)a->K);
     for (int n = n0; n < n1; n++)

@@ -47,7 +47,7 @@ def test_tl_counts_moderate_and_generic_present(arch):
 
 
 def test_overflowing_bk_is_rejected():
-    # TL1: BK = 256 is 128 slots x 256 = 32768 > 32767 (KERNELS.md s4)
+    # TL1: BK = 256 is 128 slots x 256 = 32768 > 32767 (docs/background.md §4)
     assert "int16 overflow" in tl1.restrict("avx2", "gemv", dict(GOOD, BK=256))
     assert tl1.restrict("avx2", "gemv", dict(GOOD, BK=248)) is None
     # TL2: BK = 264 is 88 slots x 384 = 33792 > 32767; 252 -> 84 x 384 = 32256 fits
