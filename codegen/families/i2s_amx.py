@@ -19,9 +19,10 @@ of each row is loaded and the 16 x 16 matrix of dwords transposed
 lane m of vector r, and its bytes hold codes for k = 256g + 64p + 4r + j
 at shift 6 - 2p.  Plane p of vector r, masked, is row r of the B tile of
 k-block 4g + p.  So one transpose serves 4 tiles.
-    decode=0 ("panel"): the rows' whole K is decoded once into a buffer on
-        the stack (rows x K bytes; K <= 8192, see max_k) and reused by
-        every token block: best when there are many tokens.
+    decode=0 ("panel"): K is cut in chunks of BK weights; a chunk of the
+        row block is decoded once into an L1 buffer on the stack (rows x BK
+        bytes) and used by every token block, whose partial sums wait in
+        y between chunks: best when there are many tokens.
     decode=1 ("fused"): the 4 tiles of group g are decoded just before use,
         for each token block: no buffer, decode overlaps the tile products;
         best with few tokens (N <= 32).
@@ -41,38 +42,41 @@ from ..space import Variant, grid, tiles_of
 
 FAMILY = "i2s"
 
-PANEL_MAX_K = 8192   # decode=0 keeps rows * K bytes on the stack: 256 KiB at 32 rows
-
 
 def restrict(isa, op, p):
     if p["rows"] not in (16, 32) or p["ntok"] not in (16, 32):
         return "rows and ntok are 16 or 32 (one or two tiles)"
     if p["decode"] not in (0, 1):
         return "decode is 0 (panel) or 1 (fused)"
+    if p["decode"] == 0 and (p.get("BK", 0) % 256 or not 256 <= p.get("BK", 0) <= 4096):
+        return "panel decode takes K chunks (BK) of 256 .. 4096, multiples of the 256-weight group"
+    if p["decode"] == 1 and "BK" in p:
+        return "fused decode has no K chunk"
     return None
 
 
 def prior(p):
     """Untuned preference: 2 x 2 tiles, panel decode (the most tile
     products per loaded byte).  A guess; tuning replaces it."""
-    return (p["rows"] == 32) * 4 + (p["ntok"] == 32) * 4 + (p["decode"] == 0) * 2
+    return (p["rows"] == 32) * 4 + (p["ntok"] == 32) * 4 + (p["decode"] == 0) * 2 + (p.get("BK") == 1024)
 
 
 def variants(arch):
     if arch != "x86_64":
         return []
     out = []
-    for p in grid(rows=[16, 32], ntok=[16, 32], decode=[0, 1]):
+    space = [dict(p, BK=bk) for p in grid(rows=[16, 32], ntok=[16, 32], decode=[0]) for bk in (512, 1024, 2048)]
+    space += list(grid(rows=[16, 32], ntok=[16, 32], decode=[1]))
+    for p in space:
         if restrict("amx", "gemm", p):
             continue
         out.append(Variant(
             op="gemm", wfmt="i2s", afmt="i8", isa="amx",
             template="i2s_gemm_amx.c.j2",
-            tiles=tiles_of(dict(rows=p["rows"], decode=p["decode"], ntok=p["ntok"])),
+            tiles=tiles_of(p),
             layout="i2s256",
             ref="tt_ref_i2s_gemm",
             repack="tt_repack_i2s256",
-            max_k=PANEL_MAX_K if p["decode"] == 0 else (1 << 30),
             max_n=0,
             row_align=p["rows"],
             prio=prior(p),
