@@ -24,6 +24,11 @@ ISAS = {
                       ("AVX2", "AVX512F", "AVX512BW", "AVX512VNNI"), 30),
     "avx512vbmi": Isa("avx512vbmi", ("x86_64",), _X86_AVX512 + ("-mavx512vnni", "-mavx512vbmi"),
                       ("AVX2", "AVX512F", "AVX512BW", "AVX512VNNI", "AVX512VBMI"), 35),
+    # AMX-INT8 tile kernels (tdpbsud); weights are decoded with AVX-512BW.
+    # The process must be granted tile state (arch_prctl), which
+    # tt_cpu_features() asks for: without it AMXINT8 is absent.
+    "amx": Isa("amx", ("x86_64",), _X86_AVX512 + ("-mavx512vnni", "-mamx-tile", "-mamx-int8"),
+               ("AVX2", "AVX512F", "AVX512BW", "AMXINT8"), 40),
     "neon": Isa("neon", ("aarch64",), ("-march=armv8-a",), ("NEON",), 10),
     "neondot": Isa("neondot", ("aarch64",), ("-march=armv8.2-a+dotprod",), ("NEON", "DOTPROD"), 20),
 }

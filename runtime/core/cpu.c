@@ -13,13 +13,17 @@
 #if defined(__aarch64__)
 #include <sys/auxv.h>
 #endif
+#if defined(__x86_64__)
+#include <errno.h>
+#include <sys/syscall.h>
+#endif
 #ifdef TT_HAVE_HWLOC
 #include <hwloc.h>
 #endif
 
 static const char *const feat_names[TT_FEAT_COUNT_BITS] = {
     "avx2", "f16c", "avx512f", "avx512bw", "avx512vnni",
-    "avx512vbmi", "avxvnni", "neon", "dotprod", "avx512fp16",
+    "avx512vbmi", "avxvnni", "neon", "dotprod", "avx512fp16", "amxint8",
 };
 
 const char *tt_feature_name(int bit) {
@@ -48,6 +52,39 @@ static uint64_t xgetbv0(void) {
     return ((uint64_t)edx << 32) | eax;
 }
 
+static char amx_status[160] = "not detected yet";
+
+/* AMX tile data is a dynamically enabled xsave feature on Linux: a process
+ * must ask for it (arch_prctl ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA = 18)
+ * before its first tile instruction, or that instruction raises SIGILL.
+ * Asked once here, process-wide; refused = AMX rows are not runnable. */
+static int amx_usable(uint32_t d7, uint64_t xcr0) {
+    if (!((d7 >> 24) & 1) || !((d7 >> 25) & 1)) {
+        snprintf(amx_status, sizeof amx_status, "no AMX-TILE/AMX-INT8 in cpuid");
+        return 0;
+    }
+    if ((xcr0 & (3ull << 17)) != (3ull << 17)) {
+        snprintf(amx_status, sizeof amx_status, "the OS does not enable tile state (XCR0 bits 17-18)");
+        return 0;
+    }
+#if defined(__x86_64__)
+    if (syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) != 0) {
+        snprintf(amx_status, sizeof amx_status, "arch_prctl(ARCH_REQ_XCOMP_PERM) refused: %s", strerror(errno));
+        return 0;
+    }
+    snprintf(amx_status, sizeof amx_status, "granted");
+    return 1;
+#else
+    snprintf(amx_status, sizeof amx_status, "32-bit build");
+    return 0;
+#endif
+}
+
+const char *tt_amx_status(void) {
+    tt_cpu_features();
+    return amx_status;
+}
+
 static uint32_t detect(void) {
     uint32_t a, b, c, d, f = 0;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
@@ -68,12 +105,17 @@ static uint32_t detect(void) {
         if ((c7 >> 11) & 1) f |= TT_FEAT_AVX512VNNI;
         if ((c7 >> 1) & 1) f |= TT_FEAT_AVX512VBMI;
         if ((d7 >> 23) & 1) f |= TT_FEAT_AVX512FP16;
+        /* the AMX kernels decode weights with AVX-512BW */
+        if ((f & TT_FEAT_AVX512BW) && amx_usable(d7, xcr0)) f |= TT_FEAT_AMXINT8;
+    } else {
+        snprintf(amx_status, sizeof amx_status, "no AVX-512 (the AMX kernels need it)");
     }
     __cpuid_count(7, 1, a, b, c, d);
     if (((a >> 4) & 1) && (f & TT_FEAT_AVX2)) f |= TT_FEAT_AVXVNNI;
     return f;
 }
 #elif defined(__aarch64__)
+const char *tt_amx_status(void) { return "not an x86 CPU"; }
 #ifndef HWCAP_ASIMD
 #define HWCAP_ASIMD (1 << 1)
 #endif
@@ -88,6 +130,7 @@ static uint32_t detect(void) {
     return f;
 }
 #else
+const char *tt_amx_status(void) { return "not an x86 CPU"; }
 static uint32_t detect(void) { return 0; }
 #endif
 
@@ -97,7 +140,13 @@ uint32_t tt_cpu_features(void) {
     if (!done) {
         uint32_t f = detect();
         const char *mask = getenv("TRITUNE_CPU_MASK");
-        if (mask && *mask) f &= (uint32_t)strtoul(mask, NULL, 16);
+        if (mask && *mask) {
+            const uint32_t had = f;
+            f &= (uint32_t)strtoul(mask, NULL, 16);
+#if defined(__x86_64__) || defined(__i386__)
+            if ((had & ~f) & TT_FEAT_AMXINT8) snprintf(amx_status, sizeof amx_status, "masked off by TRITUNE_CPU_MASK");
+#endif
+        }
         feats = f;
         __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
     }

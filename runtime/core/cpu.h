@@ -21,13 +21,18 @@ enum {
     TT_FEAT_NEON = 1u << 7,
     TT_FEAT_DOTPROD = 1u << 8,    /* aarch64 sdot/udot                 */
     TT_FEAT_AVX512FP16 = 1u << 9,
-    TT_FEAT_COUNT_BITS = 10
+    TT_FEAT_AMXINT8 = 1u << 10,   /* AMX-TILE + AMX-INT8, OS-enabled and
+                                     granted to this process (arch_prctl) */
+    TT_FEAT_COUNT_BITS = 11
 };
 
 /* Detected once (thread-safe after the first call).  The environment
  * variable TRITUNE_CPU_MASK (hex) masks features off, to test the
  * "missing CPU feature" paths on a machine that has them. */
 uint32_t tt_cpu_features(void);
+/* Why AMX is or is not usable here ("granted", "no AMX-INT8 in cpuid",
+ * "arch_prctl(ARCH_REQ_XCOMP_PERM) refused: ..."), after tt_cpu_features(). */
+const char *tt_amx_status(void);
 /* Space-separated names of the bits in `feats` into buf. */
 const char *tt_features_str(uint32_t feats, char *buf, int n);
 const char *tt_feature_name(int bit);

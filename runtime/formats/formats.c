@@ -1,6 +1,8 @@
 /* tritune: the I2_S canonical layout and quantized activations (formats.h). */
 #include "formats/formats.h"
 
+#include "core/cpu.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -87,6 +89,13 @@ void tt_qact_free(tt_qact *a) {
 tt_status tt_quantize_act(tt_qact *a, const float *x, int N, int ldx) {
     if (N <= 0 || N > a->cap_n) return tt_set_error(TT_E_ARG, "activations: %d tokens, capacity %d", N, a->cap_n);
     a->N = N;
+#if defined(__x86_64__)
+    if ((tt_cpu_features() & (TT_FEAT_AVX512F | TT_FEAT_AVX512BW)) == (TT_FEAT_AVX512F | TT_FEAT_AVX512BW)) {
+        for (int n = 0; n < N; n++)
+            tt_quantize_row_avx512(x + (size_t)n * ldx, a->K, a->Kp, a->q + (size_t)n * a->Kp, a->sum + n, a->scale + n);
+        return TT_OK;
+    }
+#endif
     for (int n = 0; n < N; n++) {
         const float *xr = x + (size_t)n * ldx;
         float amax = 0.f;

@@ -75,6 +75,9 @@ tt_status tt_qact_alloc(tt_qact *a, int max_n, int K);
 void tt_qact_free(tt_qact *a);
 /* x: N x K floats, row stride ldx. */
 tt_status tt_quantize_act(tt_qact *a, const float *x, int N, int ldx);
+/* One token row with AVX-512 (formats/isa/quant_avx512.c), bit-identical to
+ * the portable loop; tt_quantize_act uses it when the CPU has AVX-512BW. */
+void tt_quantize_row_avx512(const float *x, int K, int Kp, int8_t *q, int32_t *sum, float *scale);
 /* Fill from integers directly (tests, benches): q values given, scale 1. */
 tt_status tt_qact_set_int(tt_qact *a, const int8_t *q, int N);
 

@@ -174,6 +174,13 @@ tt_status tt_verify_variant(const tt_variant *v, uint64_t seed, int level, tt_ve
             for (int j = 0; j < nK; j++)
                 for (int k = 0; k < nN; k++)
                     if ((st = run_case(&c, Ms[i], Ks[j], Ns[k], IN_RANDOM)) != TT_OK) return st;
+    /* tile kernels (16-token blocks, 256-token slabs): token counts around
+     * the tile and the slab, with K over several K chunks */
+    if (v->op == TT_OP_GEMM && t->ntok >= 16) {
+        const int Nt[] = {15, 16, 17, 33, 255, 257, 511, 513};
+        for (size_t k = 0; k < sizeof Nt / sizeof *Nt; k++)
+            if ((st = run_case(&c, R + 1, 1100, Nt[k], IN_RANDOM)) != TT_OK) return st;
+    }
     /* adversarial: saturating values over K past every int16 window */
     int Ka[] = {blk * ku, 4096 + 3, level > 0 ? 16384 : 8192};
     int Ma[] = {R + 1};

@@ -2,7 +2,8 @@
  *
  * Cases: random inputs over edge sizes (M in 1, tile-1, tile, tile+1,
  * 2*tile+3; K around the block and unroll sizes and real sizes; N around
- * the token block), and adversarial saturating inputs (all weights equal,
+ * the token block; for tile kernels 15..17, 33, 255..257, 511..513
+ * tokens), and adversarial saturating inputs (all weights equal,
  * activations at -128/127) at sizes past every int16 window.  Outputs are
  * int32 compared with memcmp; guard words around and between output rows
  * must be untouched; the kernel is also called on split row ranges, as the

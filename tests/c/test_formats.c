@@ -126,13 +126,19 @@ int main(void) {
         CHECK(memcmp(q, want, 6) == 0, "ternary %d %d %d %d %d %d", q[0], q[1], q[2], q[3], q[4], q[5]);
         tt_tensor_free(&t);
     }
-    /* activation quantization against the scalar formula */
-    {
-        const int N = 3, K = 300;
+    /* activation quantization against the scalar formula (the AVX-512 row
+     * path where the CPU has it: lengths around its 16-lane blocks, and
+     * products that fall exactly on .5, where roundf rounds away from 0) */
+    static const int Kq[] = {300, 1, 15, 16, 17, 33};
+    for (size_t ki = 0; ki < sizeof Kq / sizeof *Kq; ki++) {
+        const int N = 4, K = Kq[ki];
         float *x = malloc(sizeof(float) * N * K);
         for (int i = 0; i < N * K; i++) x[i] = ((float)(rnd() % 20001) - 10000.f) / 937.f;
         for (int k = 0; k < K; k++) x[2 * K + k] = 0.f; /* all-zero token: scale from the 1e-5 floor */
-        x[K + 7] = 50.f;                                 /* a dominant value maps to 127 */
+        x[K + (K > 7 ? 7 : 0)] = 50.f;                  /* a dominant value maps to 127 */
+        static const float halves[] = {0.5f, -0.5f, 1.5f, -2.5f, 126.5f, -126.5f, 2.4999998f, -3.5000002f, 0.f};
+        for (int k = 0; k < K; k++) x[3 * K + k] = halves[k % 9]; /* scale 127 / 127 = 1 exactly */
+        x[3 * K] = -127.f;
         tt_qact a;
         CHECK(tt_qact_alloc(&a, N, K) == TT_OK, "alloc");
         CHECK(a.Kp % TT_ACT_ALIGN == 0 && a.Kp >= K, "Kp %d", a.Kp);
@@ -152,7 +158,10 @@ int main(void) {
             CHECK(a.sum[n] == sum, "sum[%d] %d want %d", n, a.sum[n], sum);
             CHECK(a.scale[n] == s, "scale[%d]", n);
         }
-        CHECK(a.q[(size_t)1 * a.Kp + 7] == 127, "absmax element maps to 127");
+        CHECK(a.q[(size_t)1 * a.Kp + (K > 7 ? 7 : 0)] == 127, "absmax element maps to 127");
+        if (K > 5) CHECK(a.q[(size_t)3 * a.Kp + 1] == -1 && a.q[(size_t)3 * a.Kp + 4] == 127 && a.q[(size_t)3 * a.Kp + 5] == -127,
+                         "halves round away from zero: %d %d %d", a.q[(size_t)3 * a.Kp + 1],
+                         a.q[(size_t)3 * a.Kp + 4], a.q[(size_t)3 * a.Kp + 5]);
         CHECK(tt_quantize_act(&a, x, N + 1, K) == TT_E_ARG, "over-capacity accepted");
         tt_qact_free(&a);
         free(x);
