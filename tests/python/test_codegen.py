@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from codegen import gen
-from codegen.families import i2s
+from codegen.families import i2s, i2s_amx
 from codegen.isas import ISAS
 from codegen.space import Variant, RestrictionError, TILE_CODES, tiles_of
 
@@ -37,7 +37,23 @@ def test_every_variant_passes_its_restrictions():
         if v.wfmt != "i2s" or v.isa.startswith("neon"):
             continue
         p = dict(v.tiles)
-        assert i2s.restrict(v.isa, v.op, p) is None, v.name
+        fam = i2s_amx if v.isa == "amx" else i2s
+        assert fam.restrict(v.isa, v.op, p) is None, v.name
+
+
+def test_amx_space_and_restrictions():
+    vs = [v for v in gen.collect("x86_64") if v.isa == "amx"]
+    assert vs and all(v.op == "gemm" and v.layout == "i2s256" and v.ref == "tt_ref_i2s_gemm" for v in vs)
+    assert all(v.row_align == dict(v.tiles)["rows"] for v in vs)  # threads get whole row blocks
+    # at most 8 tiles: ntok/16 x rows/16 accumulators + ntok/16 A + rows/16 B
+    for v in vs:
+        t = dict(v.tiles)
+        assert (t["ntok"] // 16) * (t["rows"] // 16) + t["ntok"] // 16 + t["rows"] // 16 <= 8, v.name
+    assert i2s_amx.restrict("amx", "gemm", dict(rows=48, ntok=16, decode=0, BK=512))  # 3 row tiles: no
+    assert i2s_amx.restrict("amx", "gemm", dict(rows=16, ntok=16, decode=0, BK=300))  # not whole groups
+    assert i2s_amx.restrict("amx", "gemm", dict(rows=16, ntok=16, decode=1, BK=512))  # fused has no chunk
+    assert i2s_amx.restrict("amx", "gemm", dict(rows=32, ntok=32, decode=0, BK=1024)) is None
+    assert gen.collect("aarch64") and not [v for v in gen.collect("aarch64") if v.isa == "amx"]
 
 
 def test_int16_overflow_bound_rejects_long_windows():
@@ -59,7 +75,7 @@ def test_other_restrictions():
 def test_mask_decode_max_k_bound():
     # per-plane accumulators grow by <= 4*128*128 per 256-weight group
     assert i2s.MASK_DECODE_MAX_K // 256 * 4 * 128 * 128 <= 2 ** 31
-    vs = [v for v in gen.collect("x86_64") if dict(v.tiles).get("decode") == 1]
+    vs = [v for v in gen.collect("x86_64") if dict(v.tiles).get("decode") == 1 and v.isa != "amx"]
     assert vs and all(v.max_k == i2s.MASK_DECODE_MAX_K for v in vs)
 
 
