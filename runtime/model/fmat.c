@@ -107,17 +107,46 @@ static void f32_to_f16_c(const float *s, uint16_t *d, int n) {
     for (int k = 0; k < n; k++) d[k] = tt_f32_to_f16(s[k]);
 }
 
+static void rmsnorm_c(float *o, const float *x, const float *w, int n, float eps) {
+    float ss = 0.f;
+    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    const float r = 1.0f / sqrtf(ss / n + eps);
+    for (int i = 0; i < n; i++) o[i] = x[i] * r * w[i];
+}
+static void add_c(float *x, const float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] += y[i];
+}
+static void glu_c(float *g, const float *u, size_t n, int silu) {
+    for (size_t i = 0; i < n; i++) {
+        const float v = g[i];
+        g[i] = (!silu ? (v > 0 ? v * v : 0.f) : v / (1.0f + expf(-v))) * u[i];
+    }
+}
+static void rope_c(float *v, int nheads, int hd, const float *cs, const float *sn) {
+    const int h2 = hd / 2;
+    for (int h = 0; h < nheads; h++) {
+        float *p = v + (size_t)h * hd;
+        for (int i = 0; i < h2; i++) {
+            const float a = p[i], b = p[i + h2];
+            p[i] = a * cs[i] - b * sn[i];
+            p[i + h2] = a * sn[i] + b * cs[i];
+        }
+    }
+}
+
 static tt_fkern_table fk_table;
 static atomic_int fk_ready;
 
 const tt_fkern_table *tt_fkern(void) {
     if (atomic_load_explicit(&fk_ready, memory_order_acquire)) return &fk_table;
-    tt_fkern_table t = {fk_f16_c, fk_i8_c, fk_f32_c, dot_f16_c, axpy_f16_c, f16_to_f32_c, f32_to_f16_c, "c"};
+    tt_fkern_table t = {fk_f16_c,     fk_i8_c, fk_f32_c, dot_f16_c, axpy_f16_c, f16_to_f32_c, f32_to_f16_c,
+                        NULL,         rmsnorm_c, add_c, glu_c, rope_c, "c"};
 #if defined(__x86_64__)
     const uint32_t need = TT_FEAT_AVX512F | TT_FEAT_AVX512BW | TT_FEAT_F16C;
     if ((tt_cpu_features() & need) == need)
         t = (tt_fkern_table){tt_fk_f16_avx512,  tt_fk_i8_avx512,      tt_fk_f32_avx512,     tt_dot_f16_avx512,
-                             tt_axpy_f16_avx512, tt_f16_to_f32_avx512, tt_f32_to_f16_avx512, "avx512"};
+                             tt_axpy_f16_avx512, tt_f16_to_f32_avx512, tt_f32_to_f16_avx512, tt_attn_rows_avx512,
+                             tt_rmsnorm_avx512,  tt_add_avx512,        tt_glu_avx512,        tt_rope_avx512, "avx512"};
 #endif
     fk_table = t; /* identical contents if two threads race here */
     atomic_store_explicit(&fk_ready, 1, memory_order_release);

@@ -29,6 +29,7 @@ tt_status tt_state_init(tt_state *s, const tt_model *m, int nthreads) {
              FA(s->k, (size_t)n * kv) && FA(s->v, (size_t)n * kv) && FA(s->att, (size_t)n * qd) &&
              FA(s->hb, (size_t)n * c->ffn) && FA(s->hb2, (size_t)n * c->ffn) && FA(s->xo, (size_t)n * d) &&
              FA(s->scores, (size_t)s->nthreads * seq) && FA(s->logits, c->vocab) &&
+             FA(s->att_scratch, (size_t)s->nthreads * tt_attn_scratch_floats(c->head_dim)) &&
              FA(s->rope_cos, (size_t)seq * hd2) && FA(s->rope_sin, (size_t)seq * hd2);
 #undef FA
     if (ok) {
@@ -54,7 +55,8 @@ tt_status tt_state_init(tt_state *s, const tt_model *m, int nthreads) {
 }
 
 void tt_state_free(tt_state *s) {
-    float **fl[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->hb, &s->hb2, &s->xo, &s->scores, &s->logits,
+    float **fl[] = {&s->x,      &s->xb,     &s->q,        &s->k,           &s->v,        &s->att,
+                    &s->hb,     &s->hb2,    &s->xo,       &s->scores,      &s->logits,   &s->att_scratch,
                     &s->rope_cos, &s->rope_sin};
     for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) tt_free(*fl[i]);
     tt_free(s->key_cache);
@@ -67,30 +69,11 @@ void tt_state_free(tt_state *s) {
 }
 
 /* ---- operations ------------------------------------------------------------------------------------------ */
-static void rmsnorm(float *o, const float *x, const float *w, int n, float eps) {
-    float ss = 0.f;
-    for (int i = 0; i < n; i++) ss += x[i] * x[i];
-    const float r = 1.0f / sqrtf(ss / n + eps);
-    for (int i = 0; i < n; i++) o[i] = x[i] * r * w[i];
-}
-
 /* y (n, M) = W x for n tokens; ternary: x already quantized into qa. */
 static tt_status matmul(const tt_mat *W, tt_qact *qa, const float *x, int ldx, int n, float *y, int ldy, tt_pool *pool,
                         tt_workspace *ws) {
     if (W->ternary) return tt_linear_forward(&W->lin, qa, y, ldy, pool, ws);
     return tt_fmat_forward(&W->f, x, ldx, n, y, ldy, pool);
-}
-
-static void rope(float *v, int nheads, int hd, const float *cs, const float *sn) {
-    const int h2 = hd / 2;
-    for (int h = 0; h < nheads; h++) {
-        float *p = v + (size_t)h * hd;
-        for (int i = 0; i < h2; i++) {
-            const float a = p[i], b = p[i + h2];
-            p[i] = a * cs[i] - b * sn[i];
-            p[i + h2] = a * sn[i] + b * cs[i];
-        }
-    }
 }
 
 typedef struct {
@@ -148,6 +131,37 @@ static void att_worker(void *ctx, int tid, int nth) {
     }
 }
 
+/* The prompt pass, blocked (fkern's attn_rows): work items are (KV head,
+ * chunk of tokens) whose query rows (tokens x the heads of the group) share
+ * every block of keys; items are dealt round-robin, so the long causal rows
+ * of late tokens spread over the threads. */
+static void att_block_worker(void *ctx, int tid, int nth) {
+    const att_task *a = ctx;
+    const tt_config *c = &a->m->cfg;
+    tt_state *s = a->s;
+    const int hd = c->head_dim, qd = tt_config_qdim(c), kv = tt_config_kvdim(c), group = c->heads / c->kv_heads;
+    const int tch = TT_MAX(1, TT_ATTN_QCHUNK / group), chunks = TT_CEIL_DIV(a->n, tch);
+    const size_t lbase = (size_t)a->l * s->seq * kv;
+    float *scratch = s->att_scratch + (size_t)tid * tt_attn_scratch_floats(hd);
+    const float *qrow[TT_ATTN_QCHUNK];
+    float *orow[TT_ATTN_QCHUNK];
+    int qpos[TT_ATTN_QCHUNK];
+    for (int it = tid; it < c->kv_heads * chunks; it += nth) {
+        const int g = it % c->kv_heads, t0 = (it / c->kv_heads) * tch, t1 = TT_MIN(a->n, t0 + tch);
+        int nq = 0;
+        for (int t = t0; t < t1; t++)
+            for (int j = 0; j < group && nq < TT_ATTN_QCHUNK; j++, nq++) {
+                const int h = g * group + j;
+                qrow[nq] = s->q + (size_t)t * qd + (size_t)h * hd;
+                orow[nq] = s->att + (size_t)t * qd + (size_t)h * hd;
+                qpos[nq] = a->pos + t;
+            }
+        const uint16_t *kc = (const uint16_t *)s->key_cache + lbase + (size_t)g * hd;
+        const uint16_t *vc = (const uint16_t *)s->value_cache + lbase + (size_t)g * hd;
+        tt_fkern()->attn_rows(qrow, qpos, nq, kc, vc, (size_t)kv, hd, 1.0f / sqrtf((float)hd), orow, scratch);
+    }
+}
+
 /* ---- one layer ---------------------------------------------------------------------------------------------- */
 /* Shapes of the config, for the blocks below. */
 typedef struct {
@@ -170,7 +184,7 @@ static tt_status attention_block(const tt_model *m, tt_state *s, int l, int n, t
     const int pos = s->pos, ternary = tt_wformat_is_ternary(m->opts.format);
     const tt_fkern_table *fk = tt_fkern();
     tt_status st;
-    for (int t = 0; t < n; t++) rmsnorm(s->xb + (size_t)t * D.xbd, s->x + (size_t)t * D.d, L->attn_norm, D.d, c->norm_eps);
+    for (int t = 0; t < n; t++) fk->rmsnorm(s->xb + (size_t)t * D.xbd, s->x + (size_t)t * D.d, L->attn_norm, D.d, c->norm_eps);
     if (ternary && (st = tt_quantize_act(&s->qa_hidden, s->xb, n, D.xbd)) != TT_OK) return st;
     if ((st = matmul(&L->wq, &s->qa_hidden, s->xb, D.xbd, n, s->q, D.qd, pool, &s->ws)) != TT_OK ||
         (st = matmul(&L->wk, &s->qa_hidden, s->xb, D.xbd, n, s->k, D.kv, pool, &s->ws)) != TT_OK ||
@@ -178,8 +192,8 @@ static tt_status attention_block(const tt_model *m, tt_state *s, int l, int n, t
         return st;
     for (int t = 0; t < n; t++) {
         const float *cs = s->rope_cos + (size_t)(pos + t) * (D.hd / 2), *sn = s->rope_sin + (size_t)(pos + t) * (D.hd / 2);
-        rope(s->q + (size_t)t * D.qd, c->heads, D.hd, cs, sn);
-        rope(s->k + (size_t)t * D.kv, c->kv_heads, D.hd, cs, sn);
+        fk->rope(s->q + (size_t)t * D.qd, c->heads, D.hd, cs, sn);
+        fk->rope(s->k + (size_t)t * D.kv, c->kv_heads, D.hd, cs, sn);
         const size_t at = ((size_t)l * s->seq + pos + t) * D.kv;
         if (s->kv_f32) {
             memcpy((float *)s->key_cache + at, s->k + (size_t)t * D.kv, sizeof(float) * D.kv);
@@ -190,13 +204,17 @@ static tt_status attention_block(const tt_model *m, tt_state *s, int l, int n, t
         }
     }
     att_task at = {m, s, l, n, pos};
-    if (pool && tt_pool_threads(pool) > 1) tt_pool_run(pool, att_worker, &at);
-    else att_worker(&at, 0, 1);
+    /* several tokens, fp16 cache, a blocked kernel: the blocked path (a
+     * group of more than TT_ATTN_QCHUNK heads keeps the simple one) */
+    const int blocked = n > 1 && !s->kv_f32 && fk->attn_rows && D.hd % 16 == 0 && c->heads / c->kv_heads <= TT_ATTN_QCHUNK;
+    tt_task_fn fn = blocked ? att_block_worker : att_worker;
+    if (pool && tt_pool_threads(pool) > 1) tt_pool_run(pool, fn, &at);
+    else fn(&at, 0, 1);
     for (int t = 0; t < n; t++)
-        rmsnorm(s->xb + (size_t)t * D.xbd, s->att + (size_t)t * D.qd, L->attn_sub_norm, D.qd, c->norm_eps);
+        fk->rmsnorm(s->xb + (size_t)t * D.xbd, s->att + (size_t)t * D.qd, L->attn_sub_norm, D.qd, c->norm_eps);
     if (ternary && (st = tt_quantize_act(&s->qa_q, s->xb, n, D.xbd)) != TT_OK) return st;
     if ((st = matmul(&L->wo, &s->qa_q, s->xb, D.xbd, n, s->xo, D.d, pool, &s->ws)) != TT_OK) return st;
-    for (size_t i = 0; i < (size_t)n * D.d; i++) s->x[i] += s->xo[i];
+    fk->add(s->x, s->xo, (size_t)n * D.d);
     return TT_OK;
 }
 
@@ -206,21 +224,18 @@ static tt_status ffn_block(const tt_model *m, tt_state *s, int l, int n, tt_pool
     const tt_layer *L = &m->w.layer[l];
     const dims D = dims_of(c);
     const int f = D.f, ternary = tt_wformat_is_ternary(m->opts.format);
+    const tt_fkern_table *fk = tt_fkern();
     tt_status st;
-    for (int t = 0; t < n; t++) rmsnorm(s->xb + (size_t)t * D.xbd, s->x + (size_t)t * D.d, L->ffn_norm, D.d, c->norm_eps);
+    for (int t = 0; t < n; t++) fk->rmsnorm(s->xb + (size_t)t * D.xbd, s->x + (size_t)t * D.d, L->ffn_norm, D.d, c->norm_eps);
     if (ternary && (st = tt_quantize_act(&s->qa_hidden, s->xb, n, D.xbd)) != TT_OK) return st;
     if ((st = matmul(&L->wgate, &s->qa_hidden, s->xb, D.xbd, n, s->hb, f, pool, &s->ws)) != TT_OK ||
         (st = matmul(&L->wup, &s->qa_hidden, s->xb, D.xbd, n, s->hb2, f, pool, &s->ws)) != TT_OK)
         return st;
-    for (size_t i = 0; i < (size_t)n * f; i++) {
-        const float g = s->hb[i];
-        const float a = c->act == TT_ACT_RELU2 ? (g > 0 ? g * g : 0.f) : g / (1.0f + expf(-g));
-        s->hb[i] = a * s->hb2[i];
-    }
-    for (int t = 0; t < n; t++) rmsnorm(s->hb + (size_t)t * f, s->hb + (size_t)t * f, L->ffn_sub_norm, f, c->norm_eps);
+    fk->glu(s->hb, s->hb2, (size_t)n * f, c->act == TT_ACT_SILU);
+    for (int t = 0; t < n; t++) fk->rmsnorm(s->hb + (size_t)t * f, s->hb + (size_t)t * f, L->ffn_sub_norm, f, c->norm_eps);
     if (ternary && (st = tt_quantize_act(&s->qa_ffn, s->hb, n, f)) != TT_OK) return st;
     if ((st = matmul(&L->wdown, &s->qa_ffn, s->hb, f, n, s->xo, D.d, pool, &s->ws)) != TT_OK) return st;
-    for (size_t i = 0; i < (size_t)n * D.d; i++) s->x[i] += s->xo[i];
+    fk->add(s->x, s->xo, (size_t)n * D.d);
     return TT_OK;
 }
 
@@ -249,7 +264,7 @@ tt_status tt_model_forward(const tt_model *m, tt_state *s, const int *tokens, in
     for (int l = 0; l < c->layers; l++)
         if ((st = attention_block(m, s, l, n, pool)) != TT_OK || (st = ffn_block(m, s, l, n, pool)) != TT_OK) return st;
     /* logits of the last token */
-    rmsnorm(s->xb, s->x + (size_t)(n - 1) * d, w->final_norm, d, c->norm_eps);
+    fk->rmsnorm(s->xb, s->x + (size_t)(n - 1) * d, w->final_norm, d, c->norm_eps);
     if ((st = tt_fmat_forward(&w->lm_head, s->xb, d, 1, s->logits, c->vocab, pool)) != TT_OK) return st;
     s->pos += n;
     return TT_OK;

@@ -24,6 +24,7 @@ typedef struct {
     float *hb, *hb2;      /* (cap_n, ffn)                                              */
     float *xo;            /* (cap_n, hidden) output of o_proj / down_proj              */
     float *scores;        /* (nthreads, seq) attention probabilities                   */
+    float *att_scratch;   /* (nthreads, tt_attn_scratch_floats(head_dim)) blocked attention */
     float *logits;        /* (vocab) of the last token of the last forward             */
     int kv_f32;
     void *key_cache;      /* (layers, seq, kv_dim) fp16 or fp32                        */

@@ -96,10 +96,18 @@ void tt_case_prep(const tt_case *c, int tid, int nth) {
 void tt_case_call(const tt_case *c, int m0, int m1, int n0, int n1) {
     const tt_kargs *a = &c->a;
     c->v->fn(a, m0, m1, n0, n1);
+#if defined(__x86_64__)
+    const int avx512 = (tt_cpu_features() & TT_FEAT_AVX512F) != 0;
+#else
+    const int avx512 = 0;
+#define tt_epilogue_row_avx512(y, acc, n, s) ((void)0)
+#endif
     if (c->yf) /* fp32 epilogue on this block */
         for (int n = n0; n < n1; n++) {
             const float s = c->sw / c->x->scale[n];
-            for (int m = m0; m < m1; m++) c->yf[(size_t)n * c->ldyf + m] = (float)a->y[(size_t)n * a->ldy + m] * s;
+            if (avx512) tt_epilogue_row_avx512(c->yf + (size_t)n * c->ldyf + m0, a->y + (size_t)n * a->ldy + m0, m1 - m0, s);
+            else
+                for (int m = m0; m < m1; m++) c->yf[(size_t)n * c->ldyf + m] = (float)a->y[(size_t)n * a->ldy + m] * s;
         }
 }
 

@@ -84,6 +84,9 @@ void tt_case_run(const tt_case *c, tt_pool *pool);
 /* Frees what the case owns (repacked weights); the workspace stays. */
 void tt_case_free(tt_case *c);
 
+/* y[m] = acc[m] * s, n values (seam/isa/epi_avx512.c; x86-64 with AVX-512F) */
+void tt_epilogue_row_avx512(float *y, const int32_t *acc, int n, float s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,162 @@
+/* Causal attention over fp16 KV rows for a block of query rows, AVX-512.
+ *
+ * The prompt pass (prefill) asks, per KV head, for n tokens x group query
+ * heads at once.  Done one query at a time, every key and value row is
+ * converted from fp16 and read once per query; here a chunk of up to
+ * QCHUNK query rows shares each block of KBLK keys:
+ *   K block -> fp32, transposed (hd x KBLK), V block -> fp32 (KBLK x hd),
+ *   S = Q K^T (4 rows x 64 keys per register block), causal mask,
+ *   online softmax (running max m and sum l per row, O rescaled when m
+ *   grows; Milakov & Gimelshein 2018, as in FlashAttention),
+ *   O += P V (2 rows x hd per register block), and O /= l at the end.
+ * exp is a degree-6 polynomial on [-ln2/2, ln2/2] scaled by 2^n
+ * (vscalefps): relative error below 2e-7, about one ulp of expf.
+ * Needs hd % 16 == 0; the caller falls back to the scalar path otherwise. */
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "model/fkern.h"
+
+#define KBLK TT_ATTN_KBLK
+#define QCHUNK TT_ATTN_QCHUNK
+
+static inline __m512 exp512(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f)); /* exp(-87.3) ~ FLT_MIN; -inf -> 0 below */
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x); /* ln2 hi (exact in 10 bits) */
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);     /* ln2 lo */
+    __m512 p = _mm512_set1_ps(1.3981999507e-3f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* K rows p0 .. p0+nk-1 (fp16, stride ld) -> kt[d * KBLK + j] (fp32); V -> vb[j * hd + d]. */
+static void load_block(const uint16_t *kc, const uint16_t *vc, size_t ld, int p0, int nk, int hd, float *kt,
+                       float *vb) {
+    for (int j = 0; j < KBLK; j++) {
+        float *vr = vb + (size_t)j * hd;
+        if (j >= nk) { /* past the last key: zeros (masked out of S, weight 0 in P) */
+            memset(vr, 0, sizeof(float) * hd);
+            for (int d = 0; d < hd; d++) kt[(size_t)d * KBLK + j] = 0.f;
+            continue;
+        }
+        const uint16_t *kr = kc + (size_t)(p0 + j) * ld, *vs = vc + (size_t)(p0 + j) * ld;
+        for (int d = 0; d < hd; d += 16) {
+            const __m512 kv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kr + d)));
+            _mm512_storeu_ps(vr + d, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vs + d))));
+            float tmp[16];
+            _mm512_storeu_ps(tmp, kv);
+            for (int e = 0; e < 16; e++) kt[(size_t)(d + e) * KBLK + j] = tmp[e];
+        }
+    }
+}
+
+void tt_attn_rows_avx512(const float *const *qrow, const int *qpos, int nq, const uint16_t *kc, const uint16_t *vc,
+                         size_t ldkv, int hd, float scale, float *const *orow, float *scratch) {
+    float *kt = scratch;                       /* hd x KBLK                */
+    float *vb = kt + (size_t)hd * KBLK;        /* KBLK x hd                */
+    float *S = vb + (size_t)KBLK * hd;         /* QCHUNK x KBLK            */
+    float *O = S + (size_t)QCHUNK * KBLK;      /* QCHUNK x hd              */
+    float m[QCHUNK], l[QCHUNK];
+    for (int c0 = 0; c0 < nq; c0 += QCHUNK) {
+        const int nc = nq - c0 < QCHUNK ? nq - c0 : QCHUNK;
+        int maxpos = 0;
+        for (int i = 0; i < nc; i++) {
+            m[i] = -INFINITY, l[i] = 0.f;
+            if (qpos[c0 + i] > maxpos) maxpos = qpos[c0 + i];
+        }
+        memset(O, 0, sizeof(float) * (size_t)nc * hd);
+        for (int p0 = 0; p0 <= maxpos; p0 += KBLK) {
+            const int nk = maxpos + 1 - p0 < KBLK ? maxpos + 1 - p0 : KBLK;
+            load_block(kc, vc, ldkv, p0, nk, hd, kt, vb);
+            /* S = scale * Q K^T, 4 rows x 64 keys at a time */
+            for (int i0 = 0; i0 < nc; i0 += 4) {
+                const int ni = nc - i0 < 4 ? nc - i0 : 4;
+                __m512 acc[4][4];
+                for (int i = 0; i < 4; i++)
+                    for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_ps();
+                const float *qr[4];
+                for (int i = 0; i < 4; i++) qr[i] = qrow[c0 + i0 + (i < ni ? i : 0)];
+                for (int d = 0; d < hd; d++) {
+                    const float *kr = kt + (size_t)d * KBLK;
+                    const __m512 k0 = _mm512_loadu_ps(kr), k1 = _mm512_loadu_ps(kr + 16);
+                    const __m512 k2 = _mm512_loadu_ps(kr + 32), k3 = _mm512_loadu_ps(kr + 48);
+                    for (int i = 0; i < 4; i++) {
+                        const __m512 qb = _mm512_set1_ps(qr[i][d]);
+                        acc[i][0] = _mm512_fmadd_ps(qb, k0, acc[i][0]);
+                        acc[i][1] = _mm512_fmadd_ps(qb, k1, acc[i][1]);
+                        acc[i][2] = _mm512_fmadd_ps(qb, k2, acc[i][2]);
+                        acc[i][3] = _mm512_fmadd_ps(qb, k3, acc[i][3]);
+                    }
+                }
+                const __m512 vsc = _mm512_set1_ps(scale);
+                for (int i = 0; i < ni; i++) {
+                    const int lim = qpos[c0 + i0 + i] - p0; /* keys j <= lim are visible */
+                    for (int j = 0; j < 4; j++) {
+                        const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(16 * j),
+                                                             _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+                        const __mmask16 vis = _mm512_cmple_epi32_mask(idx, _mm512_set1_epi32(lim));
+                        _mm512_storeu_ps(S + (size_t)(i0 + i) * KBLK + 16 * j,
+                                         _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), vis, acc[i][j], vsc));
+                    }
+                }
+            }
+            /* online softmax: P = exp(S - m_new), O and l rescaled by exp(m_old - m_new) */
+            for (int i = 0; i < nc; i++) {
+                float *sr = S + (size_t)i * KBLK;
+                __m512 mx = _mm512_max_ps(_mm512_max_ps(_mm512_loadu_ps(sr), _mm512_loadu_ps(sr + 16)),
+                                          _mm512_max_ps(_mm512_loadu_ps(sr + 32), _mm512_loadu_ps(sr + 48)));
+                const float bm = _mm512_reduce_max_ps(mx);
+                if (bm == -INFINITY) { /* nothing visible in this block for this row */
+                    memset(sr, 0, sizeof(float) * KBLK);
+                    continue;
+                }
+                const float mn = bm > m[i] ? bm : m[i];
+                const float corr = m[i] == -INFINITY ? 0.f : expf(m[i] - mn);
+                __m512 sum = _mm512_setzero_ps();
+                for (int j = 0; j < KBLK; j += 16) {
+                    const __m512 pj = exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + j), _mm512_set1_ps(mn)));
+                    _mm512_storeu_ps(sr + j, pj);
+                    sum = _mm512_add_ps(sum, pj);
+                }
+                l[i] = l[i] * corr + _mm512_reduce_add_ps(sum);
+                m[i] = mn;
+                if (corr != 1.f) {
+                    float *orow = O + (size_t)i * hd;
+                    for (int d = 0; d < hd; d += 16)
+                        _mm512_storeu_ps(orow + d, _mm512_mul_ps(_mm512_loadu_ps(orow + d), _mm512_set1_ps(corr)));
+                }
+            }
+            /* O += P V, 2 rows at a time, hd in 16-lane vectors */
+            for (int i0 = 0; i0 < nc; i0 += 2) {
+                const int ni = nc - i0 < 2 ? nc - i0 : 2;
+                for (int d0 = 0; d0 < hd; d0 += 128) {
+                    const int nv = (hd - d0) / 16 < 8 ? (hd - d0) / 16 : 8;
+                    __m512 acc[2][8];
+                    for (int i = 0; i < ni; i++)
+                        for (int v = 0; v < nv; v++) acc[i][v] = _mm512_loadu_ps(O + (size_t)(i0 + i) * hd + d0 + 16 * v);
+                    for (int j = 0; j < nk; j++) {
+                        const float *vr = vb + (size_t)j * hd + d0;
+                        for (int i = 0; i < ni; i++) {
+                            const __m512 pb = _mm512_set1_ps(S[(size_t)(i0 + i) * KBLK + j]);
+                            for (int v = 0; v < nv; v++) acc[i][v] = _mm512_fmadd_ps(pb, _mm512_loadu_ps(vr + 16 * v), acc[i][v]);
+                        }
+                    }
+                    for (int i = 0; i < ni; i++)
+                        for (int v = 0; v < nv; v++) _mm512_storeu_ps(O + (size_t)(i0 + i) * hd + d0 + 16 * v, acc[i][v]);
+                }
+            }
+        }
+        for (int i = 0; i < nc; i++) {
+            const __m512 inv = _mm512_set1_ps(1.0f / l[i]);
+            for (int d = 0; d < hd; d += 16)
+                _mm512_storeu_ps(orow[c0 + i] + d, _mm512_mul_ps(_mm512_loadu_ps(O + (size_t)i * hd + d), inv));
+        }
+    }
+}

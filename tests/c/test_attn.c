@@ -1,0 +1,143 @@
+/* tritune: the prompt pass's float kernels (quiet unless failing).
+ *   - blocked causal attention (fkern attn_rows) against a double-precision
+ *     reference: head sizes 16..128, query rows at positions on both sides
+ *     of every 64-key block, GQA-style row sets, more rows than a chunk;
+ *   - the element-wise operations of the kernel table (rmsnorm, add, glu,
+ *     RoPE) against the portable formulas;
+ *   - the BitLinear epilogue's AVX-512 row, bit for bit.
+ * On a CPU without AVX-512 the table holds the portable versions and the
+ * attention kernel is absent: those checks then test the portable code. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpu.h"
+#include "core/rng.h"
+#include "model/fkern.h"
+#include "model/fmat.h"
+#include "seam/run.h"
+#include "test_util.h"
+
+static float urand(uint64_t *s) { return (float)((double)(tt_splitmix64(s) >> 11) * 0x1p-53 * 2.0 - 1.0); }
+
+static void test_attention(void) {
+    const tt_fkern_table *fk = tt_fkern();
+    if (!fk->attn_rows) return;
+    static const int hds[] = {16, 64, 128};
+    static const int nqs[] = {1, 3, 32, 45};
+    uint64_t rng = 7;
+    for (size_t hi = 0; hi < sizeof hds / sizeof *hds; hi++)
+        for (size_t qi = 0; qi < sizeof nqs / sizeof *nqs; qi++) {
+            const int hd = hds[hi], nq = nqs[qi], len = 200, ld = hd * 3; /* cache rows of 3 KV heads */
+            uint16_t *kc = malloc(sizeof(uint16_t) * (size_t)len * ld), *vc = malloc(sizeof(uint16_t) * (size_t)len * ld);
+            float *q = malloc(sizeof(float) * (size_t)nq * hd), *o = malloc(sizeof(float) * (size_t)nq * hd);
+            float *scratch = malloc(sizeof(float) * tt_attn_scratch_floats(hd));
+            const float **qrow = malloc(sizeof *qrow * (size_t)nq);
+            float **orow = malloc(sizeof *orow * (size_t)nq);
+            int *qpos = malloc(sizeof(int) * (size_t)nq);
+            for (size_t i = 0; i < (size_t)len * ld; i++) kc[i] = tt_f32_to_f16(urand(&rng) * 2), vc[i] = tt_f32_to_f16(urand(&rng));
+            for (int i = 0; i < nq * hd; i++) q[i] = urand(&rng) * 2;
+            for (int i = 0; i < nq; i++) {
+                qrow[i] = q + (size_t)i * hd, orow[i] = o + (size_t)i * hd;
+                qpos[i] = (int)((i * 37 + 5) % len); /* 0 .. 199: inside, at and past the 64-key blocks */
+            }
+            qpos[0] = 0;
+            if (nq > 2) qpos[1] = 63, qpos[2] = 64;
+            const int g = 1; /* the middle KV head: row offset g * hd */
+            const float scale = 1.0f / sqrtf((float)hd);
+            fk->attn_rows(qrow, qpos, nq, kc + g * hd, vc + g * hd, (size_t)ld, hd, scale, orow, scratch);
+            double worst = 0;
+            for (int i = 0; i < nq; i++) {
+                double *sc = malloc(sizeof(double) * (size_t)(qpos[i] + 1)), mx = -INFINITY, sum = 0;
+                for (int p = 0; p <= qpos[i]; p++) {
+                    double d = 0;
+                    for (int e = 0; e < hd; e++) d += (double)q[i * hd + e] * tt_f16_to_f32(kc[(size_t)p * ld + g * hd + e]);
+                    sc[p] = d * scale;
+                    if (sc[p] > mx) mx = sc[p];
+                }
+                for (int p = 0; p <= qpos[i]; p++) sum += (sc[p] = exp(sc[p] - mx));
+                for (int e = 0; e < hd; e++) {
+                    double r = 0;
+                    for (int p = 0; p <= qpos[i]; p++) r += sc[p] / sum * tt_f16_to_f32(vc[(size_t)p * ld + g * hd + e]);
+                    const double err = fabs(r - o[i * hd + e]);
+                    if (!(err <= worst)) worst = err; /* NaN counts as worst */
+                }
+                free(sc);
+            }
+            CHECK(worst < 2e-5, "attention hd %d rows %d: max |error| %.3g (tolerance 2e-5: float sums over %d keys)", hd, nq,
+                  worst, len);
+            free(kc), free(vc), free(q), free(o), free(scratch), free(qrow), free(orow), free(qpos);
+        }
+}
+
+static void test_elementwise(void) {
+    const tt_fkern_table *fk = tt_fkern();
+    uint64_t rng = 11;
+    for (int n = 1; n <= 70; n += 23) {
+        float x[80], w[80], o[80], y[80], u[80], g[80], g2[80];
+        for (int i = 0; i < n; i++) x[i] = urand(&rng) * 3, w[i] = 1 + urand(&rng) * 0.25f, y[i] = urand(&rng), u[i] = urand(&rng);
+        /* rmsnorm */
+        fk->rmsnorm(o, x, w, n, 1e-5f);
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+        const double r = 1 / sqrt(ss / n + 1e-5);
+        double worst = 0;
+        for (int i = 0; i < n; i++) worst = fmax(worst, fabs(o[i] - x[i] * r * w[i]) / (fabs(x[i] * r * w[i]) + 1e-6));
+        CHECK(worst < 1e-5, "rmsnorm n %d: relative error %.3g", n, worst);
+        /* add */
+        memcpy(g, x, sizeof(float) * n);
+        fk->add(g, y, (size_t)n);
+        int bad = 0;
+        for (int i = 0; i < n; i++) bad += g[i] != x[i] + y[i];
+        CHECK(bad == 0, "add n %d: %d values differ", n, bad);
+        /* glu: relu^2 exactly, silu through the same expf */
+        for (int silu = 0; silu < 2; silu++) {
+            memcpy(g, x, sizeof(float) * n);
+            fk->glu(g, u, (size_t)n, silu);
+            bad = 0;
+            for (int i = 0; i < n; i++) {
+                const float v = x[i], a = silu ? v / (1.0f + expf(-v)) : (v > 0 ? v * v : 0.f);
+                bad += g[i] != a * u[i];
+            }
+            CHECK(bad == 0, "glu (silu %d) n %d: %d values differ", silu, n, bad);
+        }
+        /* RoPE on 2 heads of n rounded to even */
+        const int hd = n >= 2 ? n / 2 * 2 : 2;
+        float cs[40], sn[40], v[160], v0[160];
+        for (int i = 0; i < hd / 2; i++) cs[i] = cosf((float)i * 0.3f), sn[i] = sinf((float)i * 0.3f);
+        for (int i = 0; i < 2 * hd; i++) v[i] = v0[i] = urand(&rng);
+        fk->rope(v, 2, hd, cs, sn);
+        worst = 0;
+        for (int h = 0; h < 2; h++)
+            for (int i = 0; i < hd / 2; i++) {
+                const float a = v0[h * hd + i], b = v0[h * hd + i + hd / 2];
+                worst = fmax(worst, fabs(v[h * hd + i] - (a * cs[i] - b * sn[i])));
+                worst = fmax(worst, fabs(v[h * hd + i + hd / 2] - (a * sn[i] + b * cs[i])));
+            }
+        CHECK(worst < 1e-6, "rope hd %d: max |error| %.3g", hd, worst);
+        (void)g2;
+    }
+}
+
+static void test_epilogue(void) {
+#if defined(__x86_64__)
+    if (!(tt_cpu_features() & TT_FEAT_AVX512F)) return;
+    int32_t acc[40];
+    float y[42], want;
+    for (int n = 1; n <= 40; n += 13) {
+        for (int i = 0; i < n; i++) acc[i] = (i * 2654435761u) % 200001 - 100000;
+        y[n] = 12345.f;
+        tt_epilogue_row_avx512(y, acc, n, 0.0371f);
+        int bad = 0;
+        for (int i = 0; i < n; i++) want = (float)acc[i] * 0.0371f, bad += memcmp(&want, &y[i], 4) != 0;
+        CHECK(bad == 0 && y[n] == 12345.f, "epilogue n %d: %d values differ or the guard moved", n, bad);
+    }
+#endif
+}
+
+int main(void) {
+    test_attention();
+    test_elementwise();
+    test_epilogue();
+    TEST_DONE("test_attn");
+}
