@@ -21,6 +21,7 @@ int cmd_list(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_bench_kernel(int argc, char **argv);
 int cmd_bench_bandwidth(int argc, char **argv);
+int cmd_bench_compute(int argc, char **argv);
 int cmd_bench_decode(int argc, char **argv); /* bench/cmd_decode.c */
 
 #define TT_EXIT_OK 0

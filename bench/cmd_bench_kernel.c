@@ -15,9 +15,13 @@
  *    interquartile range is at most 5% of the median;
  *  - bw_gbps is the read-bandwidth probe at the same thread count in the
  *    same run (1 GiB for streaming; the weights' size for warm), and
- *    bw_fraction = gbps / bw_gbps. */
+ *    bw_fraction = gbps / bw_gbps;
+ *  - GEMM rows carry the compute roofline too: peak_gops, the peak int8
+ *    rate of their ISA's instruction (bench compute) probed at the same
+ *    thread count in the same run, and peak_fraction = gops / peak_gops. */
 #define _GNU_SOURCE
 #include <fnmatch.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@
 #include "core/rng.h"
 #include "core/timing.h"
 #include "seam/bandwidth.h"
+#include "seam/compute.h"
 #include "seam/dispatch.h"
 #include "seam/verify.h"
 
@@ -295,13 +300,31 @@ static const tt_column kernel_cols[] = {
     TT_COL_NUM("gweights_per_s", "Gw/s", 7, "%.2f", 1),
     TT_COL_NUM("gops", "GOPS", 7, "%.1f", 1),
     TT_COL_NUM("bw_fraction", "%bw", 5, "%.0f%%", 100),
+    TT_COL_NUM("peak_fraction", "%peak", 6, "%.0f%%", 100),
     TT_COL_NUM("cv", "cv", 6, "%.1f%%", 100),
     TT_COL_SHOW("", 0, show_remark),
 };
 static const tt_table kernel_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, kernel_cols);
 
+/* The compute roofline of a GEMM row: the peak of its ISA's instruction
+ * (seam/compute.h) at the same thread count, probed once per thread count
+ * and ISA, next to the rows that use it.  -1 when there is none. */
+typedef struct {
+    double gops[TT_PEAK_COUNT];
+} peaks;
+
+static double peak_for(peaks *pk, tt_pool *pool, const tt_variant *v) {
+    const int p = tt_peak_for_isa(v->isa);
+    if (p < 0 || v->op != TT_OP_GEMM) return -1;
+    if (pk->gops[p] == 0) {
+        pk->gops[p] = tt_compute_probe(pool, (tt_peak_isa)p, 0.2, NULL);
+        if (pk->gops[p] <= 0) pk->gops[p] = -1;
+    }
+    return pk->gops[p];
+}
+
 static void report(tt_reporter *rep, tt_record *rec, const tt_variant *v, const shape_state *s, int T, int streaming,
-                   const result *r, double bw) {
+                   const result *r, double bw, double peak) {
     const double ns = r->st.median;
     const size_t wb = s->wbytes ? s->wbytes : tt_wformat_bytes(v->wfmt, s->M, s->K);
     const double gbps = ns > 0 ? (double)wb / ns : 0;
@@ -337,6 +360,12 @@ static void report(tt_reporter *rep, tt_record *rec, const tt_variant *v, const 
         tt_rec_num(rec, "gops", gops);
         tt_rec_num(rec, "bw_gbps", bw);
         tt_rec_num(rec, "bw_fraction", bw > 0 ? gbps / bw : -1);
+        if (v->op == TT_OP_GEMM) {
+            const int p = tt_peak_for_isa(v->isa);
+            tt_rec_str(rec, "peak_isa", p >= 0 ? tt_peak_name((tt_peak_isa)p) : NULL);
+            tt_rec_num(rec, "peak_gops", peak > 0 ? peak : NAN);
+            tt_rec_num(rec, "peak_fraction", peak > 0 ? gops / peak : NAN);
+        }
     }
     if (r->note[0]) tt_rec_str(rec, "note", r->note);
     tt_report_row(rep, rec);
@@ -450,6 +479,7 @@ int cmd_bench_kernel(int argc, char **argv) {
             break;
         }
         double bw_stream = -1;
+        peaks pk = {{0}};
         for (int ci = 0; ci < o.ncache; ci++) {
             const int streaming = o.cache[ci];
             if (streaming && bw_stream < 0) {
@@ -506,7 +536,8 @@ int cmd_bench_kernel(int argc, char **argv) {
                             if (strcmp(r.status, "ok") != 0) any_fail = 1;
                             else unstable |= !tt_stats_stable(&r.st);
                         }
-                        report(&c.rep, &rec, v, &s, T, streaming, &r, bw);
+                        const double peak = strcmp(r.status, "ok") == 0 ? peak_for(&pk, pool, v) : -1;
+                        report(&c.rep, &rec, v, &s, T, streaming, &r, bw, peak);
                     }
                     shape_free(&s);
                 }

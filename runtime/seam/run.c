@@ -93,22 +93,46 @@ void tt_case_prep(const tt_case *c, int tid, int nth) {
         for (int n = 0; n < N; n++) tt_case_prep_token(c, n, tid, nth);
 }
 
-void tt_case_call(const tt_case *c, int m0, int m1, int n0, int n1) {
+/* The fp32 epilogue y = acc * s_w / s_a of block [m0,m1) x [n0,n1). */
+static void epilogue(const tt_case *c, int m0, int m1, int n0, int n1) {
     const tt_kargs *a = &c->a;
-    c->v->fn(a, m0, m1, n0, n1);
 #if defined(__x86_64__)
     const int avx512 = (tt_cpu_features() & TT_FEAT_AVX512F) != 0;
-#else
-    const int avx512 = 0;
-#define tt_epilogue_row_avx512(y, acc, n, s) ((void)0)
 #endif
-    if (c->yf) /* fp32 epilogue on this block */
-        for (int n = n0; n < n1; n++) {
-            const float s = c->sw / c->x->scale[n];
-            if (avx512) tt_epilogue_row_avx512(c->yf + (size_t)n * c->ldyf + m0, a->y + (size_t)n * a->ldy + m0, m1 - m0, s);
-            else
-                for (int m = m0; m < m1; m++) c->yf[(size_t)n * c->ldyf + m] = (float)a->y[(size_t)n * a->ldy + m] * s;
+    for (int n = n0; n < n1; n++) {
+        const float s = c->sw / c->x->scale[n];
+        float *yf = c->yf + (size_t)n * c->ldyf;
+        const int32_t *acc = a->y + (size_t)n * a->ldy;
+#if defined(__x86_64__)
+        if (avx512) {
+            tt_epilogue_row_avx512(yf + m0, acc + m0, m1 - m0, s);
+            continue;
         }
+#endif
+        for (int m = m0; m < m1; m++) yf[m] = (float)acc[m] * s;
+    }
+}
+
+/* Accumulators of one call are kept below this many bytes before the
+ * epilogue reads them back (a share of L2): a GEMM's rows go in slices. */
+#define TT_EPILOGUE_SLICE_BYTES (256 * 1024)
+
+void tt_case_call(const tt_case *c, int m0, int m1, int n0, int n1) {
+    const tt_kargs *a = &c->a;
+    if (!c->yf) {
+        c->v->fn(a, m0, m1, n0, n1);
+        return;
+    }
+    /* rows in slices (whole row blocks of the variant) so that the int32
+     * accumulators are still in cache when the epilogue turns them into floats */
+    const int align = TT_MAX(1, c->v->row_align);
+    int rows = (int)(TT_EPILOGUE_SLICE_BYTES / (sizeof(int32_t) * (size_t)(n1 - n0)));
+    rows = TT_MAX(align, rows / align * align);
+    for (int m = m0; m < m1; m += rows) {
+        const int me = TT_MIN(m1, m + rows);
+        c->v->fn(a, m, me, n0, n1);
+        epilogue(c, m, me, n0, n1);
+    }
 }
 
 typedef struct {
