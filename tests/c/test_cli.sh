@@ -44,8 +44,23 @@ fi
 out=$(TRITUNE_CPU_MASK=0 "$T" verify --quiet 2>&1); rc=$?
 if [ $rc != 0 ] || ! grep -qE "^[1-9][0-9]* passed, 0 failed, [1-9][0-9]* skipped" <<<"$out"; then
   echo "FAIL: verify with no SIMD: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
+# AMX masked off (every feature but amxint8): AMX rows are skipped, the rest verify,
+# and a prefill GEMM falls back to another kernel of the same layout
+AMXBIT=$((1 << 10))
+MASK=$(printf '%x' $(( 0x7ff & ~AMXBIT )))
+out=$(TRITUNE_CPU_MASK=$MASK "$T" verify --variant 'gemm_i2s_*' 2>&1); rc=$?
+if [ $rc != 0 ] || { grep -q "amx" <<<"$("$T" list --variant '*_amx_*')" && ! grep -qE "[1-9][0-9]* skipped" <<<"$out"; }; then
+  echo "FAIL: verify without AMX: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
+out=$(TRITUNE_CPU_MASK=$MASK "$T" bench decode --model tiny --prompt 20 --gen 2 --reps 1 --no-bw --no-tuning --json 2>&1); rc=$?
+if [ $rc != 0 ] || grep -q '"gemm_variant":"gemm_i2s_i8_amx' <<<"$out" || ! grep -q '"phase":"pp"' <<<"$out"; then
+  echo "FAIL: decode without AMX: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
+# the compute roofline: bad ISA names are usage errors; no measurable ISA is an environment error with the reason
+expect 2 "--isa wants"                -- bench compute --isa sse9
+out=$(TRITUNE_CPU_MASK=0 "$T" bench compute --min-time 0.01 --json 2>&1); rc=$?
+if [ $rc != 3 ] || ! grep -q "lacks its features" <<<"$out"; then
+  echo "FAIL: compute with no SIMD: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
 # help works and exits 0
-for c in "info" "list" "verify" "bench kernel" "bench bandwidth"; do
+for c in "info" "list" "verify" "bench kernel" "bench bandwidth" "bench compute"; do
   if ! $T $c --help >/dev/null 2>&1; then echo "FAIL: $c --help"; fails=$((fails+1)); else passes=$((passes+1)); fi
 done
 # JSON output: a context record first, then rows that parse
