@@ -27,27 +27,37 @@ void tt_f16_to_f32_avx512(const uint16_t *src, float *dst, int n);
 void tt_f32_to_f16_avx512(const float *src, uint16_t *dst, int n);
 #endif
 
-/* Causal attention of nq query rows (qrow[i] at position qpos[i], hd
- * floats) over the fp16 cache rows 0 .. max(qpos) of one KV head (key p at
- * kc + p * ldkv, value at vc + p * ldkv): orow[i] = softmax(scale * q K^T)
- * V.  Blocked for the prompt pass (isa/attn_avx512.c): TT_ATTN_QCHUNK rows
- * share each block of TT_ATTN_KBLK keys.  hd % 16 == 0.  scratch holds
- * tt_attn_scratch_floats(hd) floats. */
+/* Causal attention for the prompt pass, blocked (isa/attn_avx512.c).
+ * attn_convert: keys p0 .. p1-1 of one KV head (fp16 cache rows, key p at
+ * kc + p * ldkv, value at vc + p * ldkv) into fp32, K transposed (kt[d *
+ * ldkt + p]) and V by rows (vf[p * hd + d]); keys p1 .. pend-1 are written
+ * as zeros (pend a multiple of 16; the caller pads to TT_ATTN_KBLK).
+ * attn_rows: nq query rows (qrow[i] at position qpos[i], hd floats) over
+ * the converted keys 0 .. max(qpos): orow[i] = softmax(scale * q K^T) V;
+ * TT_ATTN_QCHUNK rows share each block of TT_ATTN_KBLK keys.  hd % 16 ==
+ * 0; scratch holds tt_attn_scratch_floats(hd) floats. */
 #define TT_ATTN_KBLK 64
 #define TT_ATTN_QCHUNK 32
-typedef void (*tt_attn_rows_fn)(const float *const *qrow, const int *qpos, int nq, const uint16_t *kc,
-                                const uint16_t *vc, size_t ldkv, int hd, float scale, float *const *orow,
-                                float *scratch);
+typedef void (*tt_attn_convert_fn)(const uint16_t *kc, const uint16_t *vc, size_t ldkv, int hd, int p0, int p1,
+                                   int pend, float *kt, size_t ldkt, float *vf);
+typedef void (*tt_attn_rows_fn)(const float *const *qrow, const int *qpos, int nq, const float *kt, size_t ldkt,
+                                const float *vf, int hd, float scale, float *const *orow, float *scratch);
 static inline size_t tt_attn_scratch_floats(int hd) {
-    return (size_t)hd * TT_ATTN_KBLK * 2 + (size_t)TT_ATTN_QCHUNK * TT_ATTN_KBLK + (size_t)TT_ATTN_QCHUNK * hd;
+    return (size_t)TT_ATTN_QCHUNK * TT_ATTN_KBLK + (size_t)TT_ATTN_QCHUNK * hd;
 }
+/* Keys a converted head holds: positions rounded up to whole blocks. */
+static inline int tt_attn_keys(int seq) { return (seq + TT_ATTN_KBLK - 1) / TT_ATTN_KBLK * TT_ATTN_KBLK; }
+#if defined(__x86_64__)
+void tt_attn_convert_avx512(const uint16_t *kc, const uint16_t *vc, size_t ldkv, int hd, int p0, int p1, int pend,
+                            float *kt, size_t ldkt, float *vf);
+void tt_attn_rows_avx512(const float *const *qrow, const int *qpos, int nq, const float *kt, size_t ldkt,
+                         const float *vf, int hd, float scale, float *const *orow, float *scratch);
+#endif
 #if defined(__x86_64__)
 void tt_rmsnorm_avx512(float *o, const float *x, const float *w, int n, float eps);
 void tt_add_avx512(float *x, const float *y, size_t n);
 void tt_glu_avx512(float *g, const float *u, size_t n, int silu);
 void tt_rope_avx512(float *v, int nheads, int hd, const float *cs, const float *sn);
-void tt_attn_rows_avx512(const float *const *qrow, const int *qpos, int nq, const uint16_t *kc, const uint16_t *vc,
-                         size_t ldkv, int hd, float scale, float *const *orow, float *scratch);
 #endif
 
 /* Chosen at first use from the CPU features (fmat.c). */
@@ -57,7 +67,8 @@ typedef struct {
     void (*axpy_f16)(float *y, float a, const uint16_t *x, int n);
     void (*f16_to_f32)(const uint16_t *src, float *dst, int n);
     void (*f32_to_f16)(const float *src, uint16_t *dst, int n);
-    tt_attn_rows_fn attn_rows; /* NULL: the prompt pass attends one query at a time */
+    tt_attn_convert_fn attn_convert; /* both NULL: the prompt pass attends one query at a time */
+    tt_attn_rows_fn attn_rows;
     /* the decoder's element-wise operations (portable versions in fmat.c) */
     void (*rmsnorm)(float *o, const float *x, const float *w, int n, float eps); /* o = x / rms(x) * w */
     void (*add)(float *x, const float *y, size_t n);                            /* x += y          */

@@ -140,12 +140,12 @@ static atomic_int fk_ready;
 const tt_fkern_table *tt_fkern(void) {
     if (atomic_load_explicit(&fk_ready, memory_order_acquire)) return &fk_table;
     tt_fkern_table t = {fk_f16_c,     fk_i8_c, fk_f32_c, dot_f16_c, axpy_f16_c, f16_to_f32_c, f32_to_f16_c,
-                        NULL,         rmsnorm_c, add_c, glu_c, rope_c, "c"};
+                        NULL,         NULL,      rmsnorm_c, add_c, glu_c, rope_c, "c"};
 #if defined(__x86_64__)
     const uint32_t need = TT_FEAT_AVX512F | TT_FEAT_AVX512BW | TT_FEAT_F16C;
     if ((tt_cpu_features() & need) == need)
         t = (tt_fkern_table){tt_fk_f16_avx512,  tt_fk_i8_avx512,      tt_fk_f32_avx512,     tt_dot_f16_avx512,
-                             tt_axpy_f16_avx512, tt_f16_to_f32_avx512, tt_f32_to_f16_avx512, tt_attn_rows_avx512,
+                             tt_axpy_f16_avx512, tt_f16_to_f32_avx512, tt_f32_to_f16_avx512, tt_attn_convert_avx512, tt_attn_rows_avx512,
                              tt_rmsnorm_avx512,  tt_add_avx512,        tt_glu_avx512,        tt_rope_avx512, "avx512"};
 #endif
     fk_table = t; /* identical contents if two threads race here */

@@ -30,6 +30,7 @@ tt_status tt_state_init(tt_state *s, const tt_model *m, int nthreads) {
              FA(s->hb, (size_t)n * c->ffn) && FA(s->hb2, (size_t)n * c->ffn) && FA(s->xo, (size_t)n * d) &&
              FA(s->scores, (size_t)s->nthreads * seq) && FA(s->logits, c->vocab) &&
              FA(s->att_scratch, (size_t)s->nthreads * tt_attn_scratch_floats(c->head_dim)) &&
+             FA(s->att_kt, (size_t)kv * tt_attn_keys(seq)) && FA(s->att_vf, (size_t)kv * tt_attn_keys(seq)) &&
              FA(s->rope_cos, (size_t)seq * hd2) && FA(s->rope_sin, (size_t)seq * hd2);
 #undef FA
     if (ok) {
@@ -57,7 +58,7 @@ tt_status tt_state_init(tt_state *s, const tt_model *m, int nthreads) {
 void tt_state_free(tt_state *s) {
     float **fl[] = {&s->x,      &s->xb,     &s->q,        &s->k,           &s->v,        &s->att,
                     &s->hb,     &s->hb2,    &s->xo,       &s->scores,      &s->logits,   &s->att_scratch,
-                    &s->rope_cos, &s->rope_sin};
+                    &s->att_kt, &s->att_vf, &s->rope_cos, &s->rope_sin};
     for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) tt_free(*fl[i]);
     tt_free(s->key_cache);
     tt_free(s->value_cache);
@@ -80,6 +81,7 @@ typedef struct {
     const tt_model *m;
     tt_state *s;
     int l, n, pos;
+    tt_pool *pool; /* for the barrier of the blocked path */
 } att_task;
 
 /* Causal attention for work items (token t, head h), split over threads.
@@ -131,17 +133,30 @@ static void att_worker(void *ctx, int tid, int nth) {
     }
 }
 
-/* The prompt pass, blocked (fkern's attn_rows): work items are (KV head,
- * chunk of tokens) whose query rows (tokens x the heads of the group) share
- * every block of keys; items are dealt round-robin, so the long causal rows
- * of late tokens spread over the threads. */
+/* The prompt pass, blocked (fkern's attn_convert and attn_rows): first the
+ * layer's keys and values 0 .. pos+n-1 are converted to fp32 once, in
+ * blocks of TT_ATTN_KBLK keys per KV head shared out over the threads;
+ * then work items (KV head, chunk of tokens), whose query rows (tokens x
+ * the heads of the group) share every block of keys, are dealt
+ * round-robin so the long causal rows of late tokens spread over the
+ * threads. */
 static void att_block_worker(void *ctx, int tid, int nth) {
     const att_task *a = ctx;
     const tt_config *c = &a->m->cfg;
     tt_state *s = a->s;
+    const tt_fkern_table *fk = tt_fkern();
     const int hd = c->head_dim, qd = tt_config_qdim(c), kv = tt_config_kvdim(c), group = c->heads / c->kv_heads;
+    const size_t lbase = (size_t)a->l * s->seq * kv, ldkt = (size_t)tt_attn_keys(s->seq);
+    const int len = a->pos + a->n, blocks = TT_CEIL_DIV(len, TT_ATTN_KBLK);
+    for (int it = tid; it < c->kv_heads * blocks; it += nth) {
+        const int g = it % c->kv_heads, p0 = (it / c->kv_heads) * TT_ATTN_KBLK;
+        fk->attn_convert((const uint16_t *)s->key_cache + lbase + (size_t)g * hd,
+                         (const uint16_t *)s->value_cache + lbase + (size_t)g * hd, (size_t)kv, hd, p0,
+                         TT_MIN(len, p0 + TT_ATTN_KBLK), p0 + TT_ATTN_KBLK, s->att_kt + (size_t)g * hd * ldkt,
+                         ldkt, s->att_vf + (size_t)g * ldkt * hd);
+    }
+    if (nth > 1) tt_pool_barrier(a->pool); /* every block converted before any row reads it */
     const int tch = TT_MAX(1, TT_ATTN_QCHUNK / group), chunks = TT_CEIL_DIV(a->n, tch);
-    const size_t lbase = (size_t)a->l * s->seq * kv;
     float *scratch = s->att_scratch + (size_t)tid * tt_attn_scratch_floats(hd);
     const float *qrow[TT_ATTN_QCHUNK];
     float *orow[TT_ATTN_QCHUNK];
@@ -156,9 +171,8 @@ static void att_block_worker(void *ctx, int tid, int nth) {
                 orow[nq] = s->att + (size_t)t * qd + (size_t)h * hd;
                 qpos[nq] = a->pos + t;
             }
-        const uint16_t *kc = (const uint16_t *)s->key_cache + lbase + (size_t)g * hd;
-        const uint16_t *vc = (const uint16_t *)s->value_cache + lbase + (size_t)g * hd;
-        tt_fkern()->attn_rows(qrow, qpos, nq, kc, vc, (size_t)kv, hd, 1.0f / sqrtf((float)hd), orow, scratch);
+        fk->attn_rows(qrow, qpos, nq, s->att_kt + (size_t)g * hd * ldkt, ldkt, s->att_vf + (size_t)g * ldkt * hd, hd,
+                      1.0f / sqrtf((float)hd), orow, scratch);
     }
 }
 
@@ -203,10 +217,11 @@ static tt_status attention_block(const tt_model *m, tt_state *s, int l, int n, t
             fk->f32_to_f16(s->v + (size_t)t * D.kv, (uint16_t *)s->value_cache + at, D.kv);
         }
     }
-    att_task at = {m, s, l, n, pos};
+    att_task at = {m, s, l, n, pos, pool};
     /* several tokens, fp16 cache, a blocked kernel: the blocked path (a
      * group of more than TT_ATTN_QCHUNK heads keeps the simple one) */
-    const int blocked = n > 1 && !s->kv_f32 && fk->attn_rows && D.hd % 16 == 0 && c->heads / c->kv_heads <= TT_ATTN_QCHUNK;
+    const int blocked = n > 1 && !s->kv_f32 && fk->attn_rows && fk->attn_convert && D.hd % 16 == 0 &&
+                        c->heads / c->kv_heads <= TT_ATTN_QCHUNK;
     tt_task_fn fn = blocked ? att_block_worker : att_worker;
     if (pool && tt_pool_threads(pool) > 1) tt_pool_run(pool, fn, &at);
     else fn(&at, 0, 1);

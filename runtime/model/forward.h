@@ -25,6 +25,8 @@ typedef struct {
     float *xo;            /* (cap_n, hidden) output of o_proj / down_proj              */
     float *scores;        /* (nthreads, seq) attention probabilities                   */
     float *att_scratch;   /* (nthreads, tt_attn_scratch_floats(head_dim)) blocked attention */
+    float *att_kt;        /* (kv_heads, head_dim, tt_attn_keys(seq)) a layer's keys, fp32, transposed */
+    float *att_vf;        /* (kv_heads, tt_attn_keys(seq), head_dim) its values, fp32           */
     float *logits;        /* (vocab) of the last token of the last forward             */
     int kv_f32;
     void *key_cache;      /* (layers, seq, kv_dim) fp16 or fp32                        */

@@ -21,7 +21,7 @@ static double state_bytes(const tt_config *c, int cap_n, int seq, int nthreads) 
     const double per_tok = 4.0 * (d + TT_MAX(d, q) + q + 2 * kv + q + 2 * f + d) +
                            (tt_act_kpad(c->hidden) + tt_act_kpad(tt_config_qdim(c)) + tt_act_kpad(c->ffn) + 12.0);
     return cap_n * per_tok + 4.0 * nthreads * (seq + (double)tt_attn_scratch_floats(c->head_dim)) + 4.0 * c->vocab +
-           4.0 * seq * c->head_dim;
+           4.0 * seq * c->head_dim + 2 * 4.0 * kv * tt_attn_keys(seq);
 }
 
 tt_status tt_model_memory(const tt_config *c, const tt_model_opts *o, tt_model_mem *mem) {

@@ -22,13 +22,13 @@ static float urand(uint64_t *s) { return (float)((double)(tt_splitmix64(s) >> 11
 
 static void test_attention(void) {
     const tt_fkern_table *fk = tt_fkern();
-    if (!fk->attn_rows) return;
+    if (!fk->attn_rows || !fk->attn_convert) return;
     static const int hds[] = {16, 64, 128};
     static const int nqs[] = {1, 3, 32, 45};
     uint64_t rng = 7;
     for (size_t hi = 0; hi < sizeof hds / sizeof *hds; hi++)
         for (size_t qi = 0; qi < sizeof nqs / sizeof *nqs; qi++) {
-            const int hd = hds[hi], nq = nqs[qi], len = 200, ld = hd * 3; /* cache rows of 3 KV heads */
+            const int hd = hds[hi], nq = nqs[qi], len = 200, ld = hd * 3; /* cache rows of 3 KV heads; 200 = 3 blocks + 8 */
             uint16_t *kc = malloc(sizeof(uint16_t) * (size_t)len * ld), *vc = malloc(sizeof(uint16_t) * (size_t)len * ld);
             float *q = malloc(sizeof(float) * (size_t)nq * hd), *o = malloc(sizeof(float) * (size_t)nq * hd);
             float *scratch = malloc(sizeof(float) * tt_attn_scratch_floats(hd));
@@ -45,7 +45,14 @@ static void test_attention(void) {
             if (nq > 2) qpos[1] = 63, qpos[2] = 64;
             const int g = 1; /* the middle KV head: row offset g * hd */
             const float scale = 1.0f / sqrtf((float)hd);
-            fk->attn_rows(qrow, qpos, nq, kc + g * hd, vc + g * hd, (size_t)ld, hd, scale, orow, scratch);
+            /* convert in two ranges (as two threads would), then attend */
+            const int keys = tt_attn_keys(len);
+            float *kt = malloc(sizeof(float) * (size_t)hd * keys), *vf = malloc(sizeof(float) * (size_t)keys * hd);
+            for (size_t i = 0; i < (size_t)hd * keys; i++) kt[i] = vf[i] = NAN; /* every slot must be written */
+            fk->attn_convert(kc + g * hd, vc + g * hd, (size_t)ld, hd, 0, TT_ATTN_KBLK, TT_ATTN_KBLK, kt, (size_t)keys, vf);
+            fk->attn_convert(kc + g * hd, vc + g * hd, (size_t)ld, hd, TT_ATTN_KBLK, len, keys, kt, (size_t)keys, vf);
+            fk->attn_rows(qrow, qpos, nq, kt, (size_t)keys, vf, hd, scale, orow, scratch);
+            free(kt), free(vf);
             double worst = 0;
             for (int i = 0; i < nq; i++) {
                 double *sc = malloc(sizeof(double) * (size_t)(qpos[i] + 1)), mx = -INFINITY, sum = 0;

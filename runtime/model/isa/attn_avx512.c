@@ -4,7 +4,8 @@
  * heads at once.  Done one query at a time, every key and value row is
  * converted from fp16 and read once per query; here a chunk of up to
  * QCHUNK query rows shares each block of KBLK keys:
- *   K block -> fp32, transposed (hd x KBLK), V block -> fp32 (KBLK x hd),
+ *   K and V of the layer converted once from fp16 (tt_attn_convert_avx512,
+ *   K transposed: hd x keys), then per block of KBLK keys:
  *   S = Q K^T (4 rows x 64 keys per register block), causal mask,
  *   online softmax (running max m and sum l per row, O rescaled when m
  *   grows; Milakov & Gimelshein 2018, as in FlashAttention),
@@ -36,32 +37,55 @@ static inline __m512 exp512(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
-/* K rows p0 .. p0+nk-1 (fp16, stride ld) -> kt[d * KBLK + j] (fp32); V -> vb[j * hd + d]. */
-static void load_block(const uint16_t *kc, const uint16_t *vc, size_t ld, int p0, int nk, int hd, float *kt,
-                       float *vb) {
-    for (int j = 0; j < KBLK; j++) {
-        float *vr = vb + (size_t)j * hd;
-        if (j >= nk) { /* past the last key: zeros (masked out of S, weight 0 in P) */
-            memset(vr, 0, sizeof(float) * hd);
-            for (int d = 0; d < hd; d++) kt[(size_t)d * KBLK + j] = 0.f;
-            continue;
+/* 16 x 16 transpose of 32-bit lanes: lane m of r[q] <- lane q of r[m]. */
+static inline void transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
+        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
+        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int i = 0; i < 2; i++)
+        for (int c = 0; c < 4; c++) {
+            t[8 * i + c] = _mm512_shuffle_i32x4(r[8 * i + c], r[8 * i + 4 + c], 0x88);
+            t[8 * i + 4 + c] = _mm512_shuffle_i32x4(r[8 * i + c], r[8 * i + 4 + c], 0xDD);
         }
-        const uint16_t *kr = kc + (size_t)(p0 + j) * ld, *vs = vc + (size_t)(p0 + j) * ld;
+    for (int c = 0; c < 8; c++) {
+        r[c] = _mm512_shuffle_i32x4(t[c], t[8 + c], 0x88);
+        r[c + 8] = _mm512_shuffle_i32x4(t[c], t[8 + c], 0xDD);
+    }
+}
+
+void tt_attn_convert_avx512(const uint16_t *kc, const uint16_t *vc, size_t ldkv, int hd, int p0, int p1, int pend,
+                            float *kt, size_t ldkt, float *vf) {
+    for (int p = p0; p < pend; p += 16) {
+        const int nk = p1 - p < 0 ? 0 : p1 - p < 16 ? p1 - p : 16;
         for (int d = 0; d < hd; d += 16) {
-            const __m512 kv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kr + d)));
-            _mm512_storeu_ps(vr + d, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vs + d))));
-            float tmp[16];
-            _mm512_storeu_ps(tmp, kv);
-            for (int e = 0; e < 16; e++) kt[(size_t)(d + e) * KBLK + j] = tmp[e];
+            __m512i r[16];
+            for (int j = 0; j < 16; j++) {
+                if (j < nk) {
+                    const size_t at = (size_t)(p + j) * ldkv + d;
+                    r[j] = _mm512_castps_si512(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kc + at))));
+                    _mm512_storeu_ps(vf + (size_t)(p + j) * hd + d, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vc + at))));
+                } else { /* past the last key: zeros, so masked products stay finite */
+                    r[j] = _mm512_setzero_si512();
+                    _mm512_storeu_ps(vf + (size_t)(p + j) * hd + d, _mm512_setzero_ps());
+                }
+            }
+            transpose16(r); /* r[e] = key p..p+15 of dimension d + e */
+            for (int e = 0; e < 16; e++) _mm512_storeu_si512((void *)(kt + (size_t)(d + e) * ldkt + p), r[e]);
         }
     }
 }
 
-void tt_attn_rows_avx512(const float *const *qrow, const int *qpos, int nq, const uint16_t *kc, const uint16_t *vc,
-                         size_t ldkv, int hd, float scale, float *const *orow, float *scratch) {
-    float *kt = scratch;                       /* hd x KBLK                */
-    float *vb = kt + (size_t)hd * KBLK;        /* KBLK x hd                */
-    float *S = vb + (size_t)KBLK * hd;         /* QCHUNK x KBLK            */
+void tt_attn_rows_avx512(const float *const *qrow, const int *qpos, int nq, const float *ktall, size_t ldkt,
+                         const float *vall, int hd, float scale, float *const *orow, float *scratch) {
+    float *S = scratch;                        /* QCHUNK x KBLK            */
     float *O = S + (size_t)QCHUNK * KBLK;      /* QCHUNK x hd              */
     float m[QCHUNK], l[QCHUNK];
     for (int c0 = 0; c0 < nq; c0 += QCHUNK) {
@@ -74,7 +98,7 @@ void tt_attn_rows_avx512(const float *const *qrow, const int *qpos, int nq, cons
         memset(O, 0, sizeof(float) * (size_t)nc * hd);
         for (int p0 = 0; p0 <= maxpos; p0 += KBLK) {
             const int nk = maxpos + 1 - p0 < KBLK ? maxpos + 1 - p0 : KBLK;
-            load_block(kc, vc, ldkv, p0, nk, hd, kt, vb);
+            const float *kt = ktall + p0, *vb = vall + (size_t)p0 * hd; /* keys p0 .. p0+63 */
             /* S = scale * Q K^T, 4 rows x 64 keys at a time */
             for (int i0 = 0; i0 < nc; i0 += 4) {
                 const int ni = nc - i0 < 4 ? nc - i0 : 4;
@@ -84,7 +108,7 @@ void tt_attn_rows_avx512(const float *const *qrow, const int *qpos, int nq, cons
                 const float *qr[4];
                 for (int i = 0; i < 4; i++) qr[i] = qrow[c0 + i0 + (i < ni ? i : 0)];
                 for (int d = 0; d < hd; d++) {
-                    const float *kr = kt + (size_t)d * KBLK;
+                    const float *kr = kt + (size_t)d * ldkt;
                     const __m512 k0 = _mm512_loadu_ps(kr), k1 = _mm512_loadu_ps(kr + 16);
                     const __m512 k2 = _mm512_loadu_ps(kr + 32), k3 = _mm512_loadu_ps(kr + 48);
                     for (int i = 0; i < 4; i++) {
