@@ -62,13 +62,17 @@ static void show_counters(const tt_record *r, char *b, size_t n) {
 static void show_rapl(const tt_record *r, char *b, size_t n) {
     snprintf(b, n, "%s (%s)", tt_rec_d(r, "rapl_energy", 0) ? "available" : "unavailable", tt_rec_s(r, "rapl_detail"));
 }
+static void show_amx(const tt_record *r, char *b, size_t n) {
+    snprintf(b, n, "%s (%s)", tt_rec_d(r, "amx", 0) ? "available" : "unavailable", tt_rec_s(r, "amx_detail"));
+}
 static void show_variants(const tt_record *r, char *b, size_t n) {
     snprintf(b, n, "%.0f in table, %.0f runnable here", tt_rec_d(r, "variants", 0), tt_rec_d(r, "variants_runnable", 0));
 }
 static const tt_column info_lines[] = {
     TT_COL_SHOW("memory", 0, show_memory),       TT_COL_SHOW("hwloc", 0, show_hwloc),
     TT_COL_SHOW("openblas", 0, show_openblas),   TT_COL_SHOW("hw counters", 0, show_counters),
-    TT_COL_SHOW("RAPL energy", 0, show_rapl),    TT_COL_SHOW("variants", 0, show_variants),
+    TT_COL_SHOW("RAPL energy", 0, show_rapl),    TT_COL_SHOW("AMX tiles", 0, show_amx),
+    TT_COL_SHOW("variants", 0, show_variants),
 };
 static const tt_table info_table = TT_TABLE(TT_TABLE_LINES, NULL, info_lines);
 
@@ -107,6 +111,8 @@ int cmd_info(int argc, char **argv) {
     tt_rec_str(&r, "hw_counters_detail", cw);
     tt_rec_bool(&r, "rapl_energy", rapl);
     tt_rec_str(&r, "rapl_detail", rw);
+    tt_rec_bool(&r, "amx", (ctx.feats & TT_FEAT_AMXINT8) != 0);
+    tt_rec_str(&r, "amx_detail", tt_amx_status());
     tt_rec_copy(&r, &ctx.rec, "variants");
     tt_rec_int(&r, "variants_runnable", runnable);
     tt_report_row(&c.rep, &r);
