@@ -17,6 +17,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/transpose_avx512.h"
 #include "model/fkern.h"
 
 #define KBLK TT_ATTN_KBLK
@@ -37,30 +38,6 @@ static inline __m512 exp512(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
-/* 16 x 16 transpose of 32-bit lanes: lane m of r[q] <- lane q of r[m]. */
-static inline void transpose16(__m512i r[16]) {
-    __m512i t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
-        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
-        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-    }
-    for (int i = 0; i < 2; i++)
-        for (int c = 0; c < 4; c++) {
-            t[8 * i + c] = _mm512_shuffle_i32x4(r[8 * i + c], r[8 * i + 4 + c], 0x88);
-            t[8 * i + 4 + c] = _mm512_shuffle_i32x4(r[8 * i + c], r[8 * i + 4 + c], 0xDD);
-        }
-    for (int c = 0; c < 8; c++) {
-        r[c] = _mm512_shuffle_i32x4(t[c], t[8 + c], 0x88);
-        r[c + 8] = _mm512_shuffle_i32x4(t[c], t[8 + c], 0xDD);
-    }
-}
-
 void tt_attn_convert_avx512(const uint16_t *kc, const uint16_t *vc, size_t ldkv, int hd, int p0, int p1, int pend,
                             float *kt, size_t ldkt, float *vf) {
     for (int p = p0; p < pend; p += 16) {
@@ -77,7 +54,7 @@ void tt_attn_convert_avx512(const uint16_t *kc, const uint16_t *vc, size_t ldkv,
                     _mm512_storeu_ps(vf + (size_t)(p + j) * hd + d, _mm512_setzero_ps());
                 }
             }
-            transpose16(r); /* r[e] = key p..p+15 of dimension d + e */
+            tt_transpose16_avx512(r); /* r[e] = key p..p+15 of dimension d + e */
             for (int e = 0; e < 16; e++) _mm512_storeu_si512((void *)(kt + (size_t)(d + e) * ldkt + p), r[e]);
         }
     }
