@@ -7,10 +7,7 @@
 #include "seam/bandwidth.h"
 
 /* (p75 - p25) / median of the GB/s samples, the spread tt_stats_stable judges */
-static void show_iqr(const tt_record *r, char *b, size_t n) {
-    const double m = tt_rec_d(r, "gbps", 0);
-    if (m > 0) snprintf(b, n, "%.1f%%", 100 * (tt_rec_d(r, "gbps_p75", 0) - tt_rec_d(r, "gbps_p25", 0)) / m);
-}
+static void show_iqr(const tt_record *r, char *b, size_t n) { tt_show_rel_iqr(r, "gbps", b, n); }
 static void show_stable(const tt_record *r, char *b, size_t n) {
     if (!tt_rec_d(r, "stable", 1)) snprintf(b, n, "unstable");
 }

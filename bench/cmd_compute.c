@@ -7,10 +7,7 @@
 #include "cli.h"
 #include "seam/compute.h"
 
-static void show_iqr(const tt_record *r, char *b, size_t n) {
-    const double m = tt_rec_d(r, "gops", 0);
-    if (m > 0) snprintf(b, n, "%.1f%%", 100 * (tt_rec_d(r, "gops_p75", 0) - tt_rec_d(r, "gops_p25", 0)) / m);
-}
+static void show_iqr(const tt_record *r, char *b, size_t n) { tt_show_rel_iqr(r, "gops", b, n); }
 static void show_stable(const tt_record *r, char *b, size_t n) {
     const char *why = tt_rec_s(r, "error");
     if (why) snprintf(b, n, "%s", why);

@@ -85,10 +85,7 @@ typedef struct {
 } row;
 
 /* (p75 - p25) / median of tokens/s, the spread tt_stats_stable judges */
-static void show_iqr(const tt_record *r, char *b, size_t n) {
-    const double m = tt_rec_d(r, "tokens_per_s", 0);
-    if (m > 0) snprintf(b, n, "%.1f%%", 100 * (tt_rec_d(r, "tokens_per_s_p75", 0) - tt_rec_d(r, "tokens_per_s_p25", 0)) / m);
-}
+static void show_iqr(const tt_record *r, char *b, size_t n) { tt_show_rel_iqr(r, "tokens_per_s", b, n); }
 /* what went wrong, or that the row is unstable */
 static void show_remark(const tt_record *r, char *b, size_t n) {
     const char *st = tt_rec_s(r, "status"), *err = tt_rec_s(r, "error");

@@ -15,6 +15,14 @@ static void field_clear(tt_field *f) {
     memset(f, 0, sizeof *f);
 }
 
+void tt_show_rel_iqr(const tt_record *r, const char *key, char *b, size_t n) {
+    char k25[64], k75[64];
+    snprintf(k25, sizeof k25, "%s_p25", key);
+    snprintf(k75, sizeof k75, "%s_p75", key);
+    const double m = tt_rec_d(r, key, 0);
+    if (m > 0) snprintf(b, n, "%.1f%%", 100 * (tt_rec_d(r, k75, 0) - tt_rec_d(r, k25, 0)) / m);
+}
+
 void tt_rec_free(tt_record *r) {
     for (int i = 0; i < r->n; i++) field_clear(&r->f[i]);
     free(r->f);

@@ -60,6 +60,10 @@ const tt_field *tt_rec_get(const tt_record *r, const char *key);
 /* Convenience reads: a string field, or NULL; a number (int, bool or num),
  * or dflt when the field is missing or null. */
 const char *tt_rec_s(const tt_record *r, const char *key);
+/* "12.3%": (key_p75 - key_p25) / key of a record holding a median `key` and
+ * its quartiles `key`_p25 / `key`_p75: the spread tt_stats_stable judges.
+ * Nothing when the median is missing or not positive. */
+void tt_show_rel_iqr(const tt_record *r, const char *key, char *b, size_t n);
 double tt_rec_d(const tt_record *r, const char *key, double dflt);
 void tt_rec_free(tt_record *r);
 

@@ -197,7 +197,24 @@ static void test_stability(void) {
     CHECK(tt_stats_stable(&s) && tt_stats_rel_iqr(&s) == 0, "one sample");
 }
 
+/* the IQR column shared by bench bandwidth, compute and decode */
+static void test_show_rel_iqr(void) {
+    tt_record r = {0};
+    char b[32] = "";
+    tt_rec_begin(&r, "x", NULL);
+    tt_rec_num(&r, "gops", 200);
+    tt_rec_num(&r, "gops_p25", 190);
+    tt_rec_num(&r, "gops_p75", 215);
+    tt_show_rel_iqr(&r, "gops", b, sizeof b);
+    CHECK(strcmp(b, "12.5%") == 0, "rel IQR shown as '%s', want 12.5%%", b);
+    b[0] = '\0';
+    tt_show_rel_iqr(&r, "gbps", b, sizeof b); /* no such median: nothing */
+    CHECK(b[0] == '\0', "missing median shown as '%s'", b);
+    tt_rec_free(&r);
+}
+
 int main(void) {
+    test_show_rel_iqr();
     test_json();
     test_table();
     test_lines();

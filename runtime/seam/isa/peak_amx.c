@@ -5,16 +5,11 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "core/amx.h"
 #include "seam/compute.h"
 
-typedef struct {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} __attribute__((packed, aligned(64))) peak_cfg;
-
 uint64_t tt_peak_loop_amx(uint64_t iters, int32_t *sink) {
-    peak_cfg c;
+    tt_amx_cfg c;
     memset(&c, 0, sizeof c);
     c.palette = 1;
     for (int i = 0; i < 8; i++) c.rows[i] = 16, c.colsb[i] = 64;
