@@ -29,6 +29,7 @@
 
 #include "cli.h"
 #include "core/timing.h"
+#include "meter.h"
 #include "core/rng.h"
 #include "model/model.h"
 #include "seam/bandwidth.h"
@@ -82,6 +83,8 @@ typedef struct {
     int n_ids;
     const char *weights; /* where the weights came from */
     const char *tuning;  /* tuned.tsv used, or NULL */
+    const tt_meter *meter;
+    const tt_meter_phase *ph; /* energy and counters over the phase's timed repetitions */
 } row;
 
 /* (p75 - p25) / median of tokens/s, the spread tt_stats_stable judges */
@@ -107,6 +110,7 @@ static const tt_column decode_cols[] = {
     TT_COL_NUM("gbps", "GB/s", 7, "%.2f", 1),
     TT_COL_NUM("bw_gbps", "bw GB/s", 7, "%.2f", 1),
     TT_COL_NUM("bw_fraction", "%bw", 7, "%.1f%%", 100),
+    TT_COL_NUM("joules_per_token", "J/token", 8, "%.3g", 1),
     TT_COL_SHOW("", 0, show_remark),
 };
 static const tt_table decode_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, decode_cols);
@@ -120,6 +124,9 @@ static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     tt_rec_str(rec, "format", r->format);
     tt_rec_int(rec, "threads", r->threads);
     tt_rec_str(rec, "phase", r->phase);
+    char test[48]; /* llama-bench's name of the test: pp512, tg128 */
+    snprintf(test, sizeof test, "%s%d", r->phase, r->tokens);
+    tt_rec_str(rec, "test", test);
     tt_rec_int(rec, "tokens", r->tokens);
     tt_rec_int(rec, "prompt", r->prompt);
     tt_rec_int(rec, "gen", r->gen);
@@ -148,6 +155,7 @@ static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     tt_rec_str(rec, "tuning", r->tuning); /* null when none */
     tt_rec_num(rec, "load_s", r->load_s);
     if (r->n_ids > 0) tt_rec_ints(rec, "first_ids", r->gen_ids, TT_MIN(r->n_ids, 16));
+    tt_meter_fields(rec, r->meter, r->ph, (double)r->tokens * r->ph->en.n, 1);
     tt_report_row(rep, rec);
 }
 
@@ -167,6 +175,7 @@ typedef struct {
     const char *tuning;  /* tuned.tsv in use, or NULL      */
     int *ptoks;          /* P + G token ids                */
     double *pp_s, *tg_s; /* R samples each                 */
+    tt_meter *meter;     /* energy and counters            */
 } run_args;
 
 /* One thread count: memory check, roofline, weights, warm-up, R timed repetitions, rows. */
@@ -209,19 +218,26 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
         a->ptoks[i] = (int)(x % (uint64_t)cfg->vocab);
     }
     int *gen = a->ptoks + P;
+    tt_meter_idle(a->meter, 0.5); /* idle power just before the first timed phase */
+    tt_meter_phase pp_ph, tg_ph;
+    tt_meter_phase_reset(&pp_ph);
+    tt_meter_phase_reset(&tg_ph);
     for (int rep = -1; rep < R && st == TT_OK; rep++) { /* rep -1: warm-up, discarded */
         if (rep >= 0) progress_msg(prog, "repetition %d/%d", rep + 1, R);
         else progress_msg(prog, "warm-up");
         tt_state_reset(&sst);
         int last = 0;
         if (P > 0) {
+            if (rep >= 0) tt_meter_begin(a->meter, &pp_ph);
             const uint64_t t0 = tt_now_ns();
             st = tt_model_prefill(&m, &sst, a->ptoks, P, pool);
             const double dt = (tt_now_ns() - t0) / 1e9;
+            if (rep >= 0) tt_meter_end(a->meter, &pp_ph);
             if (rep >= 0) a->pp_s[rep] = P / dt;
             last = tt_argmax(sst.logits, cfg->vocab);
         }
         if (G > 0 && st == TT_OK) {
+            if (rep >= 0) tt_meter_begin(a->meter, &tg_ph);
             const uint64_t t0 = tt_now_ns();
             for (int g = 0; g < G && st == TT_OK; g++) {
                 gen[g] = last;
@@ -229,6 +245,7 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
                 last = tt_argmax(sst.logits, cfg->vocab);
             }
             const double dt = (tt_now_ns() - t0) / 1e9;
+            if (rep >= 0) tt_meter_end(a->meter, &tg_ph);
             if (rep >= 0) a->tg_s[rep] = G / dt;
         }
     }
@@ -237,10 +254,11 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
         row r = {.model = cfg->name, .format = tt_wformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
                  .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s,
                  .weights = a->wf ? "weight file" : "generated: ternary P(-1)=P(0)=P(+1)=1/3, seeded",
-                 .tuning = a->mo->tuning ? a->tuning : NULL};
+                 .tuning = a->mo->tuning ? a->tuning : NULL, .meter = a->meter};
         if (P > 0) {
             r.phase = "pp";
             r.tokens = P;
+            r.ph = &pp_ph;
             r.st = tt_stats_compute(a->pp_s, R);
             /* the weights are read once per prefill chunk */
             const int chunks = TT_CEIL_DIV(P, a->mo->batch);
@@ -251,6 +269,7 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
         if (G > 0) {
             r.phase = "tg";
             r.tokens = G;
+            r.ph = &tg_ph;
             r.st = tt_stats_compute(a->tg_s, R);
             r.bytes_per_token = tt_model_bytes_per_token(&m, P + (G + 1) / 2);
             r.gen_ids = gen;
@@ -387,6 +406,8 @@ int cmd_bench_decode(int argc, char **argv) {
     int rc = TT_EXIT_OK, header = 0, unstable = 0;
     char tdesc[64];
     snprintf(tdesc, sizeof tdesc, "%s", tt_cmd_opt(&c, "threads") ? tt_cmd_opt(&c, "threads") : "1");
+    tt_meter meter; /* before the pools: the counters follow the threads created after them */
+    tt_meter_open(&meter);
     int *ptoks = malloc(sizeof(int) * (size_t)(P + G + 1));
     double *pp_s = malloc(sizeof(double) * (size_t)R), *tg_s = malloc(sizeof(double) * (size_t)R);
     if (!ptoks || !pp_s || !tg_s) {
@@ -441,7 +462,7 @@ int cmd_bench_decode(int argc, char **argv) {
             header = 1;
         }
         run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, bw_given, no_bw, &prog, &c.rep, &rec, &unstable, tuned, ptoks,
-                       pp_s, tg_s};
+                       pp_s, tg_s, &meter};
         /* an error is a row (and a message); the other thread counts still run */
         if ((st = run_threads(&ra, T, pool)) != TT_OK) {
             char msg[512];
@@ -460,6 +481,7 @@ int cmd_bench_decode(int argc, char **argv) {
         tt_pool_destroy(pool);
     }
 out:
+    tt_meter_close(&meter);
     if (wf) tt_weightfile_close(wf);
     if (mo.tuning) tt_tuning_free(&tuning);
     free(ptoks);

@@ -20,6 +20,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    tt_blas_select(argv); /* may re-execute with OPENBLAS_CORETYPE set */
     if (argc < 2) {
         usage(stderr);
         return TT_EXIT_USAGE;
