@@ -18,6 +18,7 @@
 
 #define POWERCAP_ROOT "/sys/class/powercap"
 #define POWER_PMU "/sys/bus/event_source/devices/power"
+#define TT_MIN_D(a, b) ((a) < (b) ? (a) : (b))
 
 const char *tt_energy_domain_name(tt_energy_domain d) {
     static const char *const names[TT_EN_NDOMAINS] = {"package", "core", "dram"};
@@ -226,14 +227,21 @@ double tt_energy_joules(const tt_energy *e, const tt_energy_sample *a, const tt_
 
 double tt_energy_idle_watts(const tt_energy *e, double seconds) {
     if (!e->available || !(seconds > 0)) return NAN;
+    /* read every 50 ms at most: a counter that wraps within the window
+     * (a small max_energy_range_uj) is then seen to wrap at most once per step */
+    tt_energy_acc acc = {0};
     tt_energy_sample a, b;
     tt_energy_read(e, &a);
-    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-    while (nanosleep(&ts, &ts) && errno == EINTR) {
+    const uint64_t end = a.t_ns + (uint64_t)(seconds * 1e9);
+    for (uint64_t now = a.t_ns; now < end; now = b.t_ns, a = b) {
+        const double step = TT_MIN_D(0.05, (double)(end - now) * 1e-9);
+        struct timespec ts = {0, (long)(step * 1e9)};
+        while (nanosleep(&ts, &ts) && errno == EINTR) {
+        }
+        tt_energy_read(e, &b);
+        tt_energy_acc_add(&acc, e, &a, &b);
     }
-    tt_energy_read(e, &b);
-    const double dt = (double)(b.t_ns - a.t_ns) * 1e-9;
-    return dt > 0 ? tt_energy_joules(e, &a, &b, TT_EN_PACKAGE) / dt : NAN;
+    return acc.failed || !(acc.seconds > 0) ? NAN : acc.joules[TT_EN_PACKAGE] / acc.seconds;
 }
 
 void tt_energy_acc_add(tt_energy_acc *acc, const tt_energy *e, const tt_energy_sample *a, const tt_energy_sample *b) {

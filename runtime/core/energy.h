@@ -57,8 +57,8 @@ double tt_energy_joules(const tt_energy *e, const tt_energy_sample *a, const tt_
 /* A counter that counts up to max_range_uj and wraps to 0: after - before,
  * assuming at most one wrap between the reads. */
 uint64_t tt_energy_delta_uj(uint64_t before, uint64_t after, uint64_t max_range_uj);
-/* Package power with nothing of ours running: sleeps `seconds` between
- * two reads.  NaN when unavailable. */
+/* Package power with nothing of ours running: sleeps `seconds`, reading
+ * every 50 ms (a wrap per step at most).  NaN when unavailable. */
 double tt_energy_idle_watts(const tt_energy *e, double seconds);
 const char *tt_energy_domain_name(tt_energy_domain d); /* "package", "core", "dram" */
 
