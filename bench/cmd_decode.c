@@ -99,8 +99,7 @@ static const tt_column decode_cols[] = {
     TT_COL("model", NULL, -20),
     TT_COL("format", NULL, -6),
     TT_COL("threads", NULL, 7),
-    TT_COL("phase", NULL, 5),
-    TT_COL("tokens", NULL, 6),
+    TT_COL("test", NULL, 7), /* llama-bench's names: pp512, tg128 */
     TT_COL_NUM("tokens_per_s", "tokens/s", 10, "%.2f", 1),
     TT_COL_NUM("tokens_per_s_p25", "p25", 9, "%.2f", 1),
     TT_COL_NUM("tokens_per_s_p75", "p75", 9, "%.2f", 1),
@@ -155,6 +154,7 @@ static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     tt_rec_str(rec, "tuning", r->tuning); /* null when none */
     tt_rec_num(rec, "load_s", r->load_s);
     if (r->n_ids > 0) tt_rec_ints(rec, "first_ids", r->gen_ids, TT_MIN(r->n_ids, 16));
+    else tt_rec_null(rec, "first_ids"); /* every row has the same fields (one CSV header) */
     tt_meter_fields(rec, r->meter, r->ph, (double)r->tokens * r->ph->en.n, 1);
     tt_report_row(rep, rec);
 }
