@@ -2,6 +2,7 @@
 #include "meter.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 void tt_meter_open(tt_meter *m) {
@@ -52,9 +53,13 @@ static const char *const keys[2][NKEYS] = {
      "llc_misses_per_token", "mem_read_bytes_per_token"},
 };
 
+/* RAPL updates its counters about once a millisecond: a phase must last many
+ * updates for its energy to mean anything (docs/energy.md). */
+#define MIN_ENERGY_SECONDS 0.05
+
 static void energy_fields(tt_record *r, const tt_meter *m, const tt_meter_phase *p, double units, const char *const *k) {
     const tt_energy *e = &m->e;
-    const int ok = e->available && p->en.n > 0 && !p->en.failed && units > 0;
+    const int ok = e->available && p->en.n > 0 && !p->en.failed && units > 0 && p->en.seconds >= MIN_ENERGY_SECONDS;
     tt_rec_str(r, "energy_method", ok ? e->method : NULL);
     tt_rec_str(r, "energy_domain", ok ? "package" : NULL);
     const double j = ok ? p->en.joules[TT_EN_PACKAGE] : NAN;
@@ -66,7 +71,15 @@ static void energy_fields(tt_record *r, const tt_meter *m, const tt_meter_phase 
     tt_rec_num(r, "idle_watts", ok ? m->idle_w : NAN);
     tt_rec_num(r, k[K_ABOVE_IDLE], ok ? (j - m->idle_w * p->en.seconds) / units : NAN);
     if (ok) tt_rec_null(r, "energy_unavailable");
-    else tt_rec_str(r, "energy_unavailable", !e->available ? e->detail : p->en.failed ? "a counter read failed" : "nothing timed");
+    else if (!e->available) tt_rec_str(r, "energy_unavailable", e->detail);
+    else if (p->en.failed) tt_rec_str(r, "energy_unavailable", "a counter read failed");
+    else {
+        char why[160];
+        snprintf(why, sizeof why, "the timed runs lasted %.1f ms in all, too short for the energy counter (which moves "
+                 "about once a millisecond): at least %.0f ms needed, raise --reps or the tokens", p->en.seconds * 1e3,
+                 MIN_ENERGY_SECONDS * 1e3);
+        tt_rec_str(r, "energy_unavailable", why);
+    }
 }
 
 static void counter_fields(tt_record *r, const tt_meter *m, const tt_meter_phase *p, double units, const char *const *k) {

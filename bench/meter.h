@@ -8,7 +8,8 @@
  * the domain is absent), energy_seconds, idle_watts (package power measured
  * just before, with nothing of ours running), joules_per_call_above_idle /
  * joules_per_token_above_idle = (joules - idle_watts * energy_seconds) /
- * units, energy_unavailable (the reason, when joules is null).
+ * units, energy_unavailable (the reason, when joules is null: no source,
+ * a failed read, or timed runs shorter than 50 ms in all).
  * Counters: cycles_per_*, instructions_per_*, llc_misses_per_*,
  * mem_read_bytes_per_* (64 bytes per CAS read), ipc, counters_multiplexed,
  * counters_unavailable (the reason per event; null when all count). */
