@@ -187,10 +187,15 @@ def machine_section(data):
         ("hardware counters", "all events counted" if ctr is None else "not recorded in these files"
          if ctr == "not recorded" else f"not all measured here: {ctr}"),
     ]
-    warns = sorted({c.get("warning") for c in data["contexts"] if c.get("warning")})
+    groups = defaultdict(list)  # "machine busy (other processes used 1.8 CPUs ...)": one line per kind
+    for c in data["contexts"]:
+        if c.get("warning"):
+            groups[c["warning"].split(" (")[0]].append(c["warning"])
     text = md_table(["", ""], rows)
-    if warns:
-        text += "\n\n" + "\n".join(f"> **warning** (from the harness): {w}" for w in warns)
+    if groups:
+        text += "\n\n" + "\n".join(
+            f"> **warning** (from the harness, {len(ws)} of {len(data['contexts'])} runs): {ws[-1]}"
+            for _, ws in sorted(groups.items()))
     return text
 
 
@@ -225,7 +230,7 @@ DECODE_HEAD = ["model", "params (B)", "threads", "format", "test", "tokens/s", "
 
 
 def decode_cells(d):
-    return [d["model"], f"{d['params_b']:.2f}", d["threads"], d["format"], d["test"],
+    return [d["model"], f"{d['params_b']:.3g}", d["threads"], d["format"], d["test"],
             num(d["tokens_per_s"]) + ("" if d["stable"] is not False else " (unstable)"),
             pct(d["iqr"], "{:.1f}%"), num(d["speedup_fp16"], "{:.2f}x"),
             num(d["speedup_fp32"], "{:.2f}x"), pct(d["roofline_fraction"]),
