@@ -60,6 +60,17 @@ def read_jsonl(path):
     return rows
 
 
+def rows_of(data, files):
+    """(file, record) of every row in files; the context records go to data["contexts"]."""
+    for p in files:
+        data["files"].append(p.name)
+        for r in read_jsonl(p):
+            if r.get("kind") == "context":
+                data["contexts"].append(r)
+            else:
+                yield p, r
+
+
 def load(folder):
     """Everything the report draws from, as dicts of lists."""
     folder = Path(folder)
@@ -74,25 +85,17 @@ def load(folder):
     if (folder / "kernel_runs.jsonl").exists():
         kernel_files.append(folder / "kernel_runs.jsonl")
     latest = {}
-    for p in decode_files:
-        data["files"].append(p.name)
-        for r in read_jsonl(p):
-            if r.get("kind") == "context":
-                data["contexts"].append(r)
-            elif r.get("kind") == "decode":
-                key = (r.get("model"), r.get("format"), r.get("threads"), r.get("phase"), r.get("lm_head"),
-                       r.get("kv_cache"), r.get("status"))
-                latest[key] = r
+    for p, r in rows_of(data, decode_files):
+        if r.get("kind") == "decode":
+            key = (r.get("model"), r.get("format"), r.get("threads"), r.get("phase"), r.get("lm_head"),
+                   r.get("kv_cache"), r.get("status"))
+            latest[key] = r
     data["decode"] = list(latest.values())
-    for p in kernel_files:
-        data["files"].append(p.name)
-        for r in read_jsonl(p):
-            if r.get("kind") == "context":
-                data["contexts"].append(r)
-            elif r.get("kind") == "kernel":
-                data["kernels"].append(r)
-                if p.name == "kernel_runs.jsonl":
-                    data["tuning_rows"].append(r)
+    for p, r in rows_of(data, kernel_files):
+        if r.get("kind") == "kernel":
+            data["kernels"].append(r)
+            if p.name == "kernel_runs.jsonl":
+                data["tuning_rows"].append(r)
     if (folder / "tuned.json").exists():
         data["files"].append("tuned.json")
         try:
