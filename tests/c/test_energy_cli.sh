@@ -57,7 +57,7 @@ for r in rows:
     n = r["tokens"] * r["reps"]
     want = W * r["energy_seconds"] / n
     assert abs(r["joules"] / n - r["joules_per_token"]) <= 1e-4 * r["joules_per_token"], r
-    assert abs(r["idle_watts"] - W) <= 0.05 * W, ("idle", r["idle_watts"], W)
+    assert abs(r["idle_watts"] - W) <= 0.1 * W, ("idle", r["idle_watts"], W)
     assert abs(r["joules_core"] / r["joules"] - 0.6) < 0.05 and abs(r["joules_dram"] / r["joules"] - 0.2) < 0.05, r
     if r["phase"] == "tg":
         err = abs(r["joules_per_token"] - want) / want
