@@ -275,6 +275,10 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
             r.gen_ids = gen;
             r.n_ids = G;
             report(a->rep, a->rec, &r);
+            const double frac = bw > 0 ? r.bytes_per_token * r.st.median / 1e9 / bw : 1;
+            if (a->fmt == TT_FMT_FP16 && frac < 0.8) /* the baseline must stream at the read bandwidth */
+                tt_report_note(a->rep, "fp16 baseline at %d thread(s) streams at %.0f%% of the read bandwidth: "
+                               "speed-ups over it overstate (docs/energy.md, \"Honest baselines\")", T, 100 * frac);
             *a->unstable |= !tt_stats_stable(&r.st);
         }
     }

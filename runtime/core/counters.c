@@ -91,7 +91,7 @@ static void open_core_event(tt_counters *c, tt_counter_id id) {
     char why[200] = "";
     memset(&a, 0, sizeof a);
     if (sys->encode && sys->encode(pfm_names[id], &a, why, sizeof why) == 0) {
-        snprintf(c->event[id], sizeof c->event[id], "%s (libpfm4)", pfm_names[id]);
+        snprintf(c->event[id], sizeof c->event[id], "libpfm4 %s", pfm_names[id]);
     } else {
         memset(&a, 0, sizeof a);
         a.type = PERF_TYPE_HARDWARE;
