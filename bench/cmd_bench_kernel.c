@@ -467,7 +467,11 @@ static double probe(bench *bk, int streaming, int after_pass) {
     const char *strategy = NULL;
     double bw;
     if (streaming) {
-        if (!bk->bwbuf.buf && tt_bw_buffer_init(&bk->bwbuf, bk->o->stream_bytes) < 0) return -1;
+        if (!bk->bwbuf.buf) {
+            if (tt_bw_buffer_init(&bk->bwbuf, bk->o->stream_bytes) < 0) return -1;
+            /* the first probe of a new buffer reads slow (pages settling): discarded */
+            tt_bw_buffer_probe(&bk->bwbuf, bk->pool, bk->o->probe_time, NULL, NULL);
+        }
         if (bk->o->progress) fprintf(stderr, "\r\033[Ktritune: bandwidth probe, %d thread(s)", bk->T);
         bw = tt_bw_buffer_probe(&bk->bwbuf, bk->pool, bk->o->probe_time, &st, &strategy);
     } else { /* warm roofline: the read bandwidth of a working set the size of the weights */
@@ -656,7 +660,7 @@ static tt_status run_grid(bench *bk, const tt_variant **sel, int nsel) {
     return st;
 }
 
-/* --stdin: one request per line, "MxK N T v1,v2,...", answered by the rows
+/* --stdin: one request per line, "MxK N T PASSES MIN_TIME v1,v2,...", answered by the rows
  * of run_key and a row of kind "done" (kind "error" first for a bad
  * request, which ends nothing).  The process, its probe buffer and the
  * weight copies of the current shape are kept between requests. */
@@ -669,14 +673,16 @@ static tt_status run_requests(bench *bk) {
     tt_status st = TT_OK;
     long nreq = 0;
     while (st == TT_OK && fgets(line, sizeof line, stdin)) {
-        int M, K, N, T, off = 0, nv = 0;
+        int M, K, N, T, passes, off = 0, nv = 0;
+        double min_time;
         char err[512] = "";
         line[strcspn(line, "\r\n")] = 0;
         if (!line[0]) continue;
         nreq++;
-        if (sscanf(line, "%dx%d %d %d %n", &M, &K, &N, &T, &off) < 4 || off == 0 || M <= 0 || K <= 0 || N <= 0 ||
-            T <= 0 || T > 1024)
-            snprintf(err, sizeof err, "a request is 'MxK N T variant[,variant...]', got '%.200s'", line);
+        if (sscanf(line, "%dx%d %d %d %d %lf %n", &M, &K, &N, &T, &passes, &min_time, &off) < 6 || off == 0 || M <= 0 ||
+            K <= 0 || N <= 0 || T <= 0 || T > 1024 || passes < 1 || passes > 1000 || !(min_time >= 0.001) ||
+            min_time > 600)
+            snprintf(err, sizeof err, "a request is 'MxK N T PASSES MIN_TIME variant[,variant...]', got '%.200s'", line);
         for (const char *p = line + off; !err[0] && *p;) {
             size_t n = strcspn(p, ",");
             int rc = 0;
@@ -693,8 +699,12 @@ static tt_status run_requests(bench *bk) {
             tt_rec_str(&bk->rec, "message", err);
             tt_report_row(&bk->c->rep, &bk->rec);
         } else {
-            bk->done = 0, bk->total = nv * o->passes;
+            bench_opts ro = *o; /* this request's passes and time */
+            ro.passes = passes, ro.min_time = min_time;
+            bk->o = &ro;
+            bk->done = 0, bk->total = nv * passes;
             st = run_key(bk, M, K, N, T, o->cache[0], vs, nv);
+            bk->o = o;
         }
         tt_rec_begin(&bk->rec, "done", NULL);
         tt_rec_int(&bk->rec, "request", nreq);
@@ -718,7 +728,7 @@ int cmd_bench_kernel(int argc, char **argv) {
         {"passes", 1, NULL, "interleaved passes over the variants of each key, in changing order (default 1)"},
         {"samples", 0, NULL, "raw per-call time of every sample in the rows (sample_ns)"},
         {"probe-time", 1, NULL, "seconds per bandwidth probe, before and after every pass (default 0.15)"},
-        {"stdin", 0, NULL, "read requests 'MxK N T v1,v2,...' from standard input (the tuner's runner)"},
+        {"stdin", 0, NULL, "read requests 'MxK N T PASSES MIN_TIME v1,v2,...' from standard input (the tuner)"},
         {"stream-mib", 1, NULL, "total size of the rotated weight copies in MiB (default 1024)"},
         {"seed", 1, NULL, "seed for weights and activations (default 1)"},
         {"no-pin", 0, NULL, "do not pin threads to cores"},
