@@ -230,11 +230,11 @@ static void measure(const tt_variant *v, shape_state *s, const layout_slot *l, i
     res->verified = 1;
     int c = 0;
     /* warm-up, discarded: a few calls, and in streaming mode up to one pass
-     * over the copies or 50 ms, whichever comes first (pages are already
-     * faulted in by the copies' memcpy) */
+     * over the copies or min-time (5 to 50 ms), whichever comes first (pages
+     * are already faulted in by the copies' memcpy) */
     const int warm = streaming ? l->ncopies : 5;
-    const uint64_t w0 = tt_now_ns();
-    for (int i = 0; i < warm && (i < 3 || tt_now_ns() - w0 < 50000000ull); i++) {
+    const uint64_t w0 = tt_now_ns(), wmax = (uint64_t)(TT_MIN(0.05, TT_MAX(0.005, o->min_time)) * 1e9);
+    for (int i = 0; i < warm && (i < 3 || tt_now_ns() - w0 < wmax); i++) {
         tt_case_weights(&cs, l->copies + (size_t)(c++ % l->ncopies) * l->stride);
         tt_case_run(&cs, pool);
     }
@@ -501,7 +501,8 @@ static double probe(bench *bk, int streaming, int after_pass) {
 /* One key (shape, batch, threads, cache): `passes` passes over the variants,
  * each in another order (rotated by the pass, reversed on odd passes), so
  * no variant always runs first or after the same neighbour; the bandwidth
- * is probed before the first pass and after every pass.  TT_OK, or an
+ * is probed before the first pass and after every pass (after the last only
+ * when there are more than 3).  TT_OK, or an
  * environment error (out of memory) that ends the run. */
 static tt_status run_key(bench *bk, int M, int K, int N, int T, int streaming, const tt_variant *const *vs, int nv) {
     const bench_opts *o = bk->o;
@@ -552,9 +553,11 @@ static tt_status run_key(bench *bk, int M, int K, int N, int T, int streaming, c
             report(bk, v, streaming, pass, &r, bw, peak);
             free(r.sample_ns);
         }
-        const double b2 = probe(bk, streaming, pass);
-        if (b2 < 0) return TT_E_NOMEM;
-        bw = b2;
+        if (pass == o->passes - 1 || o->passes <= 3) { /* after every pass; after the last of many */
+            const double b2 = probe(bk, streaming, pass);
+            if (b2 < 0) return TT_E_NOMEM;
+            bw = b2;
+        }
     }
     return TT_OK;
 }

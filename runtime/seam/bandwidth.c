@@ -94,10 +94,10 @@ void tt_bw_buffer_free(tt_bw_buffer *b) {
     memset(b, 0, sizeof *b);
 }
 
-/* median GB/s of one strategy; -1 when out of memory */
-static double probe_one(const tt_bw_buffer *b, tt_pool *pool, read_fn fn, double min_time_s, tt_stats *st) {
+/* median GB/s of one strategy (after a warm-up pass when `warm`); -1 when out of memory */
+static double probe_one(const tt_bw_buffer *b, tt_pool *pool, read_fn fn, double min_time_s, int warm, tt_stats *st) {
     bw_ctx c = {.buf = b->buf, .bytes = b->bytes, .fn = fn};
-    tt_pool_run(pool, bw_task, &c); /* warm-up pass */
+    if (warm) tt_pool_run(pool, bw_task, &c); /* warm-up pass */
     enum { MAXS = 4096 };
     double *gbps = malloc(sizeof(double) * MAXS);
     if (!gbps) {
@@ -106,7 +106,7 @@ static double probe_one(const tt_bw_buffer *b, tt_pool *pool, read_fn fn, double
     }
     int n = 0;
     uint64_t t_start = tt_now_ns();
-    while (n < MAXS && (n < 3 || (double)(tt_now_ns() - t_start) * 1e-9 < min_time_s)) {
+    while (n < MAXS && (n < 2 || (double)(tt_now_ns() - t_start) * 1e-9 < min_time_s)) {
         uint64_t t0 = tt_now_ns();
         tt_pool_run(pool, bw_task, &c);
         uint64_t t1 = tt_now_ns();
@@ -124,7 +124,7 @@ double tt_bw_buffer_probe(const tt_bw_buffer *b, tt_pool *pool, double min_time_
     tt_stats best = {0}, s;
     int bi = 0;
     for (int i = 0; i < TT_BW_NSTRATEGIES; i++) {
-        if (probe_one(b, pool, fn[i], min_time_s / TT_BW_NSTRATEGIES, &s) < 0) return -1.0;
+        if (probe_one(b, pool, fn[i], min_time_s / TT_BW_NSTRATEGIES, i == 0, &s) < 0) return -1.0;
         if (s.median > best.median) best = s, bi = i;
     }
     if (st) *st = best;

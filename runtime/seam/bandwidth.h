@@ -32,8 +32,8 @@ typedef struct {
 int tt_bw_buffer_init(tt_bw_buffer *b, size_t bytes);
 void tt_bw_buffer_free(tt_bw_buffer *b);
 /* Best median read GB/s over the strategies at the pool's thread count;
- * each strategy gets one warm-up pass and passes until min_time_s /
- * TT_BW_NSTRATEGIES (at least 3).  st (may be NULL) receives the winning
+ * one warm-up pass, then each strategy reads passes until min_time_s /
+ * TT_BW_NSTRATEGIES (at least 2).  st (may be NULL) receives the winning
  * strategy's per-pass statistics, strategy (may be NULL) its name. */
 double tt_bw_buffer_probe(const tt_bw_buffer *b, tt_pool *pool, double min_time_s, tt_stats *st, const char **strategy);
 
