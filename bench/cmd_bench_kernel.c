@@ -499,7 +499,7 @@ static double probe(bench *bk, int streaming, int after_pass) {
 }
 
 /* One key (shape, batch, threads, cache): `passes` passes over the variants,
- * each in another order (rotated by the pass, reversed on odd passes), so
+ * each in another order (pass p: rotated by p / 2, reversed when p is odd), so
  * no variant always runs first or after the same neighbour; the bandwidth
  * is probed before the first pass and after every pass (after the last only
  * when there are more than 3).  TT_OK, or an
@@ -527,7 +527,7 @@ static tt_status run_key(bench *bk, int M, int K, int N, int T, int streaming, c
     for (int pass = 0; pass < o->passes; pass++) {
         for (int j = 0; j < nv; j++) {
             const int jj = (pass & 1) ? nv - 1 - j : j;
-            const tt_variant *v = vs[(jj + pass) % nv];
+            const tt_variant *v = vs[(jj + pass / 2) % nv];
             result r = {.status = "ok"};
             bk->done++;
             if (o->progress)

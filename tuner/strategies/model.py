@@ -5,8 +5,8 @@ too large to race exhaustively).
 Each parameter of the candidates (isa, rows, kunroll, prefetch, BM, BK, ...)
 is a categorical dimension with the values the candidates have.  A trial's
 suggestion is mapped to the candidate that differs from it in the fewest
-parameters (ties by name), which is measured once at the full min-time (a
-candidate measured before is not measured again: its value is reused).
+parameters (ties by name) among those not measured yet, which is measured
+once at the full min-time; the trial is told its median.
 `budget` is the fraction of the candidates measured; the fastest few go to
 the verdict."""
 
@@ -45,10 +45,9 @@ def search(m, options, seed):
     while len(measured) < budget and trials < 4 * budget:
         t = study.ask()
         want = {k: t.suggest_categorical(k, vals) for k, vals in dims.items()}
-        c = _nearest(cands, want)
-        if c.name not in measured:
-            r = m.measure([c.name], f"model-{len(measured)}", passes=1)
-            measured[c.name] = r.get(c.name, float("inf"))
+        c = _nearest([c for c in cands if c.name not in measured], want)
+        r = m.measure([c.name], f"model-{len(measured)}", passes=1)
+        measured[c.name] = r.get(c.name, float("inf"))
         study.tell(t, measured[c.name] if math.isfinite(measured[c.name]) else 1e18)
         trials += 1
     return stats.rank({v: m.blocks[v] for v in measured if v in m.blocks})[:options["finalists"]]
