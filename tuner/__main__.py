@@ -369,6 +369,15 @@ def run(a, state):
             old_entries = tuned_io.read_json(out_dir / "tuned.json", ctx.get("generator_hash"), known, warn)
         except tuned_io.TunedError as e:
             die(f"{e}: move it away, or pass --fresh to replace it", 3)
+    tsv_path = out_dir / "tuned.tsv"
+    if old_entries and tsv_path.exists():  # a kill between the two renames leaves them one key apart
+        try:
+            doc_sha = json.loads((out_dir / "tuned.json").read_text()).get("tsv_sha256")
+            if doc_sha and hashlib.sha256(tsv_path.read_bytes()).hexdigest() != doc_sha:
+                warn(f"{tsv_path} does not match tuned.json (interrupted between the two writes): both are "
+                     "rewritten after the first key")
+        except (OSError, ValueError):
+            pass
     settings_key = {"stream_mib": a.stream_mib, "seed": a.seed,
                     "harness": "bench kernel --stdin --samples, probe before and after every pass"}
     try:
