@@ -276,6 +276,19 @@ static void measure(const tt_variant *v, shape_state *s, const layout_slot *l, i
     tt_case_free(&cs);
 }
 
+/* The next item of a comma-separated list at *p into item (NUL-ended);
+ * its length, or -1 when it is empty or longer than n - 1.  Advances *p. */
+static int next_item(const char **p, char *item, size_t n) {
+    size_t len = strcspn(*p, ",");
+    const int ok = len > 0 && len < n;
+    if (ok) {
+        memcpy(item, *p, len);
+        item[len] = 0;
+    }
+    *p += len + ((*p)[len] == ',');
+    return ok ? (int)len : -1;
+}
+
 /* Options into b; TT_CMD_GO, or the exit code (usage error, --help). */
 static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
     int rc = tt_cmd_start(c, argc, argv);
@@ -291,13 +304,10 @@ static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
     if (b->glob) {
         char item[256];
         for (const char *p = b->glob; *p;) {
-            size_t n = strcspn(p, ",");
-            if (n == 0 || n >= sizeof item) return tt_usage_error(cmd, "--variant wants NAME-or-GLOB[,...], got '%s'", b->glob);
-            memcpy(item, p, n);
-            item[n] = 0;
+            if (next_item(&p, item, sizeof item) < 0)
+                return tt_usage_error(cmd, "--variant wants NAME-or-GLOB[,...], got '%s'", b->glob);
             if (tt_variant_glob_count(item) == 0)
                 return tt_usage_error(cmd, "no variant matches '%s' (see 'tritune list')", item);
-            p += n + (p[n] == ',');
         }
     }
     if ((s = tt_cmd_opt(c, "op"))) {
@@ -408,6 +418,15 @@ typedef struct {
     int any_fail, unstable, done, total;
 } bench;
 
+/* the key of a kernel or probe row: M, K, N, threads, cache */
+static void rec_key(const bench *bk, tt_record *rec, int streaming) {
+    tt_rec_int(rec, "M", bk->s.M);
+    tt_rec_int(rec, "K", bk->s.K);
+    tt_rec_int(rec, "N", bk->s.N);
+    tt_rec_int(rec, "threads", bk->T);
+    tt_rec_str(rec, "cache", cache_names[streaming]);
+}
+
 static void report(bench *bk, const tt_variant *v, int streaming, int pass, const result *r, double bw, double peak) {
     const shape_state *s = &bk->s;
     tt_record *rec = &bk->rec;
@@ -423,11 +442,7 @@ static void report(bench *bk, const tt_variant *v, int streaming, int pass, cons
     tt_rec_str(rec, "isa", v->isa);
     tt_rec_str(rec, "layout", v->layout);
     tt_rec_str(rec, "params", v->params);
-    tt_rec_int(rec, "M", s->M);
-    tt_rec_int(rec, "K", s->K);
-    tt_rec_int(rec, "N", s->N);
-    tt_rec_int(rec, "threads", bk->T);
-    tt_rec_str(rec, "cache", cache_names[streaming]);
+    rec_key(bk, rec, streaming);
     tt_rec_int(rec, "pass", pass);
     tt_rec_str(rec, "status", r->status);
     tt_rec_bool(rec, "verified", r->verified);
@@ -483,11 +498,7 @@ static double probe(bench *bk, int streaming, int after_pass) {
     }
     tt_record *rec = &bk->rec;
     tt_rec_begin(rec, "probe", NULL);
-    tt_rec_int(rec, "M", s->M);
-    tt_rec_int(rec, "K", s->K);
-    tt_rec_int(rec, "N", s->N);
-    tt_rec_int(rec, "threads", bk->T);
-    tt_rec_str(rec, "cache", cache_names[streaming]);
+    rec_key(bk, rec, streaming);
     tt_rec_int(rec, "after_pass", after_pass);
     tt_rec_num(rec, "gbps", bw);
     tt_rec_num(rec, "gbps_p25", st.p25);
@@ -565,15 +576,8 @@ static tt_status run_key(bench *bk, int M, int K, int N, int T, int streaming, c
 /* Does v match one item of a comma-separated list of names and globs? */
 static int matches(const char *list, const char *name) {
     char item[256];
-    for (const char *p = list; *p;) {
-        size_t n = strcspn(p, ",");
-        if (n < sizeof item) {
-            memcpy(item, p, n);
-            item[n] = 0;
-            if (fnmatch(item, name, 0) == 0) return 1;
-        }
-        p += n + (p[n] == ',');
-    }
+    for (const char *p = list; *p;)
+        if (next_item(&p, item, sizeof item) > 0 && fnmatch(item, name, 0) == 0) return 1;
     return 0;
 }
 
