@@ -54,6 +54,7 @@ typedef struct {
     int samples;       /* raw per-sample times in the rows                        */
     int serve;         /* --stdin: requests from standard input                   */
     double probe_time; /* seconds per bandwidth probe                             */
+    int min_samples;   /* at least this many samples per measurement (default 10) */
 } bench_opts;
 
 static const char *const cache_names[2] = {"warm", "streaming"};
@@ -257,7 +258,7 @@ static void measure(const tt_variant *v, shape_state *s, const layout_slot *l, i
     tt_meter_phase_reset(&res->ph);
     tt_meter_begin(meter, &res->ph);
     uint64_t start = tt_now_ns();
-    while (n < MAXS && (n < 10 || (double)(tt_now_ns() - start) * 1e-9 < o->min_time)) {
+    while (n < MAXS && (n < o->min_samples || (double)(tt_now_ns() - start) * 1e-9 < o->min_time)) {
         uint64_t s0 = tt_now_ns();
         for (int b = 0; b < batch; b++) {
             tt_case_weights(&cs, l->copies + (size_t)(c++ % l->ncopies) * l->stride);
@@ -347,6 +348,7 @@ static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
         return tt_usage_error(cmd, "--passes wants an integer in 1..1000, got '%s'", s);
     b->seed = (uint64_t)seed;
     b->passes = (int)passes;
+    b->min_samples = 10;
     b->samples = tt_cmd_opt(c, "samples") != NULL;
     b->serve = tt_cmd_opt(c, "stdin") != NULL;
     if (b->serve && b->ncache != 1) return tt_usage_error(cmd, "--stdin wants one --cache state");
@@ -667,7 +669,8 @@ static tt_status run_grid(bench *bk, const tt_variant **sel, int nsel) {
     return st;
 }
 
-/* --stdin: one request per line, "MxK N T PASSES MIN_TIME v1,v2,...", answered by the rows
+/* --stdin: one request per line, "MxK N T PASSES MIN_TIME MIN_SAMPLES v1,v2,...",
+ * (MIN_SAMPLES in 1..1000: a first brief look at many candidates), answered by the rows
  * of run_key and a row of kind "done" (kind "error" first for a bad
  * request, which ends nothing).  The process, its probe buffer and the
  * weight copies of the current shape are kept between requests. */
@@ -680,16 +683,17 @@ static tt_status run_requests(bench *bk) {
     tt_status st = TT_OK;
     long nreq = 0;
     while (st == TT_OK && fgets(line, sizeof line, stdin)) {
-        int M, K, N, T, passes, off = 0, nv = 0;
+        int M, K, N, T, passes, min_samples, off = 0, nv = 0;
         double min_time;
         char err[512] = "";
         line[strcspn(line, "\r\n")] = 0;
         if (!line[0]) continue;
         nreq++;
-        if (sscanf(line, "%dx%d %d %d %d %lf %n", &M, &K, &N, &T, &passes, &min_time, &off) < 6 || off == 0 || M <= 0 ||
-            K <= 0 || N <= 0 || T <= 0 || T > 1024 || passes < 1 || passes > 1000 || !(min_time >= 0.001) ||
-            min_time > 600)
-            snprintf(err, sizeof err, "a request is 'MxK N T PASSES MIN_TIME variant[,variant...]', got '%.200s'", line);
+        if (sscanf(line, "%dx%d %d %d %d %lf %d %n", &M, &K, &N, &T, &passes, &min_time, &min_samples, &off) < 7 ||
+            off == 0 || M <= 0 || K <= 0 || N <= 0 || T <= 0 || T > 1024 || passes < 1 || passes > 1000 ||
+            !(min_time >= 0.001) || min_time > 600 || min_samples < 1 || min_samples > 1000)
+            snprintf(err, sizeof err, "a request is 'MxK N T PASSES MIN_TIME MIN_SAMPLES variant[,variant...]', got '%.200s'",
+                     line);
         for (const char *p = line + off; !err[0] && *p;) {
             size_t n = strcspn(p, ",");
             int rc = 0;
@@ -707,7 +711,7 @@ static tt_status run_requests(bench *bk) {
             tt_report_row(&bk->c->rep, &bk->rec);
         } else {
             bench_opts ro = *o; /* this request's passes and time */
-            ro.passes = passes, ro.min_time = min_time;
+            ro.passes = passes, ro.min_time = min_time, ro.min_samples = min_samples;
             bk->o = &ro;
             bk->done = 0, bk->total = nv * passes;
             st = run_key(bk, M, K, N, T, o->cache[0], vs, nv);
@@ -735,7 +739,7 @@ int cmd_bench_kernel(int argc, char **argv) {
         {"passes", 1, NULL, "interleaved passes over the variants of each key, in changing order (default 1)"},
         {"samples", 0, NULL, "raw per-call time of every sample in the rows (sample_ns)"},
         {"probe-time", 1, NULL, "seconds per bandwidth probe, before and after every pass (default 0.15)"},
-        {"stdin", 0, NULL, "read requests 'MxK N T PASSES MIN_TIME v1,v2,...' from standard input (the tuner)"},
+        {"stdin", 0, NULL, "read requests 'MxK N T PASSES MIN_TIME MIN_SAMPLES v1,v2,...' from standard input (the tuner)"},
         {"stream-mib", 1, NULL, "total size of the rotated weight copies in MiB (default 1024)"},
         {"seed", 1, NULL, "seed for weights and activations (default 1)"},
         {"no-pin", 0, NULL, "do not pin threads to cores"},

@@ -3,12 +3,13 @@
 Line 1 is the provenance header (machine fingerprint, CPU features,
 generator hash, compiler and flags, the settings that change what a
 measurement means).  Every further line is one answered request: the key,
-the strategy's round that asked for it, the variants, passes and min-time,
+the strategy's round that asked for it, the variants, passes, min-time and
+minimum sample count,
 and the harness's kernel and probe rows (raw samples included).  A line is
 written and flushed as soon as its request is answered, so a kill loses
 at most the request in flight; a torn last line (SIGKILL mid-write) is cut
 off on the next open.  A rerun asks the same (key, round, variants,
-passes, min-time) and is answered from here without measuring."""
+passes, min-time, min-samples) and is answered from here without measuring."""
 
 import json
 import os
@@ -20,8 +21,8 @@ class CacheMismatch(Exception):
     pass
 
 
-def _lookup_key(key, rnd, variants, passes, min_time):
-    return (tuple(key), str(rnd), tuple(variants), int(passes), round(float(min_time), 6))
+def _lookup_key(key, rnd, variants, passes, min_time, min_samples):
+    return (tuple(key), str(rnd), tuple(variants), int(passes), round(float(min_time), 6), int(min_samples))
 
 
 class Cache:
@@ -68,7 +69,8 @@ class Cache:
                 continue
             try:
                 rec = json.loads(raw)
-                k = _lookup_key(rec["key"], rec["round"], rec["variants"], rec["passes"], rec["min_time"])
+                k = _lookup_key(rec["key"], rec["round"], rec["variants"], rec["passes"], rec["min_time"],
+                                rec["min_samples"])
                 krows, prows = rec["kernel"], rec["probes"]
             except (ValueError, KeyError, TypeError):
                 break  # a torn line (killed mid-write): it and anything after it are cut off
@@ -84,18 +86,19 @@ class Cache:
                     f.seek(good)
                     f.write(b"\n")
 
-    def get(self, key, rnd, variants, passes, min_time):
-        r = self.rows.get(_lookup_key(key, rnd, variants, passes, min_time))
+    def get(self, key, rnd, variants, passes, min_time, min_samples):
+        r = self.rows.get(_lookup_key(key, rnd, variants, passes, min_time, min_samples))
         if r is not None:
             self.hits += 1
         return r
 
-    def put(self, key, rnd, variants, passes, min_time, krows, prows):
+    def put(self, key, rnd, variants, passes, min_time, min_samples, krows, prows):
         self.misses += 1
-        k = _lookup_key(key, rnd, variants, passes, min_time)
+        k = _lookup_key(key, rnd, variants, passes, min_time, min_samples)
         self.rows[k] = (krows, prows)
         rec = {"key": list(key), "round": str(rnd), "variants": list(variants), "passes": int(passes),
-               "min_time": round(float(min_time), 6), "kernel": krows, "probes": prows}
+               "min_time": round(float(min_time), 6), "min_samples": int(min_samples), "kernel": krows,
+               "probes": prows}
         self.f.write(json.dumps(rec, separators=(",", ":")) + "\n")
         self.f.flush()
         os.fsync(self.f.fileno())
@@ -105,13 +108,13 @@ class Cache:
 
 
 def cached_request(cache, runner):
-    """request(key, variants, round, passes, min_time) for a Measurer:
-    answered by the cache, else measured by the runner and appended."""
-    def request(key, variants, rnd, passes, min_time):
-        hit = cache.get(key, rnd, variants, passes, min_time)
+    """request(key, variants, round, passes, min_time, min_samples) for a
+    Measurer: answered by the cache, else measured by the runner and appended."""
+    def request(key, variants, rnd, passes, min_time, min_samples):
+        hit = cache.get(key, rnd, variants, passes, min_time, min_samples)
         if hit is not None:
             return hit
-        krows, prows = runner.request(key, variants, passes, min_time)
-        cache.put(key, rnd, variants, passes, min_time, krows, prows)
+        krows, prows = runner.request(key, variants, passes, min_time, min_samples)
+        cache.put(key, rnd, variants, passes, min_time, min_samples, krows, prows)
         return krows, prows
     return request

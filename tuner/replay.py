@@ -4,8 +4,8 @@ scripts/tuner_quality.py: no hardware, deterministic for a seed.
 
 A request for variants at a key answers, for every pass and variant, one
 of the variant's recorded blocks chosen at random, its samples resampled
-(with replacement) in proportion to the min-time asked for (at least 10,
-as the harness takes); probes are recorded probe rows of the key."""
+(with replacement) in proportion to the min-time asked for (at least
+min_samples, as the harness takes); probes are recorded probe rows of the key."""
 
 import gzip
 import json
@@ -72,14 +72,14 @@ class Sweep:
 
 
 class ReplayRunner:
-    """request(key, variants, round, passes, min_time) over a Sweep."""
+    """request(key, variants, round, passes, min_time, min_samples) over a Sweep."""
 
     def __init__(self, sweep, seed=0):
         self.sweep = sweep
         self.seed = seed
         self.calls = []
 
-    def __call__(self, key, variants, rnd, passes, min_time):
+    def __call__(self, key, variants, rnd, passes, min_time, min_samples=10):
         self.calls.append((tuple(key), str(rnd), tuple(variants), passes, min_time))
         rng = random.Random(stats.seed_of(self.seed, key, rnd, ",".join(variants), passes, min_time))
         nprng = np.random.default_rng(rng.getrandbits(32))
@@ -90,10 +90,12 @@ class ReplayRunner:
                     krows.append(dict(self.sweep.failed[key][v], **{"pass": p}))
                     continue
                 block = rng.choice(self.sweep.blocks[key][v])
-                n = max(10, int(round(len(block) * min_time / self.sweep.min_time)))
+                n = max(min_samples, int(round(len(block) * min_time / self.sweep.min_time)))
                 s = nprng.choice(np.asarray(block), size=n, replace=True)
                 r = dict(self.sweep.row[key][v])
-                r.update({"pass": p, "sample_ns": [int(x) for x in s], "median_ns": float(np.median(s))})
+                calls = max(1, round(r.get("reps", n) / max(1, r.get("samples", n))))  # calls per sample
+                r.update({"pass": p, "sample_ns": [int(x) for x in s], "median_ns": float(np.median(s)),
+                          "samples": n, "reps": n * calls})
                 krows.append(r)
         pr = self.sweep.probes.get((key.M, key.K, key.N, key.threads, key.cache), [])
         prows = [rng.choice(pr) for _ in range(min(2, len(pr)))] if pr else []

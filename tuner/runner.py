@@ -53,9 +53,9 @@ class Session:
         rc = self.proc.wait()
         return HarnessError(f"{' '.join(self.cmd)} exited {rc}: {err.strip()}", rc, err.strip())
 
-    def request(self, M, K, N, T, passes, min_time, variants):
+    def request(self, M, K, N, T, passes, min_time, min_samples, variants):
         """(kernel rows, probe rows) of one request."""
-        line = f"{M}x{K} {N} {T} {passes} {min_time:.6g} {','.join(variants)}\n"
+        line = f"{M}x{K} {N} {T} {passes} {min_time:.6g} {min_samples} {','.join(variants)}\n"
         try:
             self.proc.stdin.write(line)
             self.proc.stdin.flush()
@@ -159,8 +159,9 @@ class Runner:
             self.sessions[fmt] = Session(self.tritune, fmt, self.cache, self.stream_mib)
         return self.sessions[fmt]
 
-    def request(self, key, variants, passes, min_time):
-        return self.session(key.format).request(key.M, key.K, key.N, key.threads, passes, min_time, variants)
+    def request(self, key, variants, passes, min_time, min_samples=10):
+        return self.session(key.format).request(key.M, key.K, key.N, key.threads, passes, min_time, min_samples,
+                                                variants)
 
     def close(self):
         for s in self.sessions.values():

@@ -64,7 +64,7 @@ def _summary(m, v, blocks):
     return out
 
 
-def verdict(m, finalists, tol=0.01, passes=3, time_scale=0.5, seed=0, strategy=None):
+def verdict(m, finalists, tol=0.01, passes=3, time_scale=0.4, seed=0, strategy=None):
     """Re-measure the finalists side by side (round "final") and judge from
     that round alone.  Returns the tuned.json entry of the key."""
     e = dict(zip(KEY, m.key))

@@ -43,9 +43,10 @@ def samples_of(row):
 
 class Measurer:
     """One key's measurements.  request(key, variants, round, passes,
-    min_time) -> (kernel rows, probe rows) is the runner behind the cache.
-    cost counts the measuring time asked for (seconds of min-time), the
-    unit in which strategies are compared."""
+    min_time, min_samples) -> (kernel rows, probe rows) is the runner behind
+    the cache.
+    cost counts the measuring time in seconds (calls x median per call of
+    every row measured), the unit in which strategies are compared."""
 
     def __init__(self, key, candidates, request, min_time):
         self.key = key
@@ -64,16 +65,17 @@ class Measurer:
     def alive(self):
         return [c.name for c in self.candidates if c.name not in self.failed]
 
-    def measure(self, variants, round, passes=1, time_scale=1.0):
+    def measure(self, variants, round, passes=1, time_scale=1.0, min_samples=10):
         """Measure `variants` (names) in `passes` interleaved passes of
-        min_time * time_scale each; round names the strategy's step (a
-        point is measured once per round).  Returns {variant: median ns of
+        min_time * time_scale each (and at least min_samples samples, 1 to
+        1000); round names the strategy's step (a point is measured once per
+        round).  Returns {variant: median ns of
         this request's blocks} for the ones that measured ok."""
         variants = [v for v in variants if v not in self.failed]
         if not variants:
             return {}
         t = max(0.001, self.min_time * time_scale)
-        krows, prows = self.request(self.key, variants, str(round), passes, t)
+        krows, prows = self.request(self.key, variants, str(round), passes, t, min_samples)
         self.requests += 1
         self.probes.extend(prows)
         self.rows_all.extend(krows)
@@ -83,7 +85,9 @@ class Measurer:
             if r.get("status") != "ok" or r.get("verified") is not True:
                 self.failed[v] = {"status": r.get("status"), "note": r.get("note")}
                 continue
-            self.cost += t
+            # the time the samples took (the harness takes at least 10), else the time asked for
+            reps, med = r.get("reps"), r.get("median_ns")
+            self.cost += reps * med * 1e-9 if reps and med else t
             self.blocks.setdefault(v, {})[(str(round), int(r.get("pass", 0)))] = samples_of(r)
             self.rows[v] = r
         for v in variants:

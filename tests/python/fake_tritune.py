@@ -34,7 +34,7 @@ def serve():
     out(CTX)
     for line in sys.stdin:
         f = line.split()
-        if len(f) < 6:
+        if len(f) < 7:
             out({"kind": "error", "message": "bad request"})
             out({"kind": "done"})
             continue
@@ -45,7 +45,7 @@ def serve():
         out({"kind": "probe", "M": M, "K": K, "N": N, "threads": T, "cache": "streaming", "after_pass": -1,
              "gbps": 10.0 * T, "strategy": "plain"})
         for p in range(passes):
-            for v in f[5].split(","):
+            for v in f[6].split(","):
                 op = next(o for o, n, _ in VARIANTS if n == v)
                 t = speed(v, M, K, N, T)
                 s = [int(t * (1 + 0.01 * rng.random())) for _ in range(12)]

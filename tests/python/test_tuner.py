@@ -120,9 +120,9 @@ class CountingRunner:
         self.replay = ReplayRunner(sweep)
         self.n = 0
 
-    def request(self, key, variants, passes, min_time):
+    def request(self, key, variants, passes, min_time, min_samples):
         self.n += 1
-        return self.replay(key, variants, "x", passes, min_time)
+        return self.replay(key, variants, "x", passes, min_time, min_samples)
 
 
 def test_cache_resumes_without_measuring_again_and_cuts_a_torn_line(tmp_path):
@@ -331,7 +331,7 @@ def test_model_shapes_bad_config(tmp_path, tritune, capsys):
 def test_harness_measures_an_explicit_list_with_raw_samples(tritune):
     """bench kernel --stdin: the variants in the order asked, passes, samples, probes."""
     vs = ["gemv_i2s_i8_c_r1u1a1p0", "gemv_i2s_i8_c_r4u1a1p0"]
-    req = f"64x256 1 1 2 0.002 {','.join(vs)}\n64x256 1 1 1 0.002 no_such_variant\n"
+    req = f"64x256 1 1 2 0.002 10 {','.join(vs)}\n64x256 1 1 1 0.002 10 no_such_variant\n"
     p = subprocess.run([str(tritune), "bench", "kernel", "--stdin", "--samples", "--stream-mib", "8", "--json"],
                        input=req, capture_output=True, text=True, timeout=120)
     rows = [json.loads(l) for l in p.stdout.splitlines()]
