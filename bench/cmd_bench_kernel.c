@@ -362,11 +362,13 @@ static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
 static void show_shape(const tt_record *r, char *b, size_t n) {
     snprintf(b, n, "%.0fx%.0f", tt_rec_d(r, "M", 0), tt_rec_d(r, "K", 0));
 }
-/* what went wrong, or that the row is unstable */
+/* what went wrong, or that the row is unstable, or above its roofline */
 static void show_remark(const tt_record *r, char *b, size_t n) {
     const char *st = tt_rec_s(r, "status"), *note = tt_rec_s(r, "note");
+    const char *flag = tt_rec_s(r, "bw_flag");
     if (st && strcmp(st, "ok") != 0) snprintf(b, n, "%s%s%s", st, note ? ": " : "", note ? note : "");
-    else if (!tt_rec_d(r, "stable", 1)) snprintf(b, n, "unstable");
+    else snprintf(b, n, "%s%s%s", tt_rec_d(r, "stable", 1) ? "" : "unstable", flag && !tt_rec_d(r, "stable", 1) ? "; " : "",
+                  flag ? flag : "");
 }
 static const tt_column kernel_cols[] = {
     TT_COL("variant", NULL, -42),
@@ -464,6 +466,13 @@ static void report(bench *bk, const tt_variant *v, int streaming, int pass, cons
         tt_rec_num(rec, "gops", gops);
         tt_rec_num(rec, "bw_gbps", bw);
         tt_rec_num(rec, "bw_fraction", bw > 0 ? gbps / bw : -1);
+        if (bw > 0 && gbps > 1.05 * bw) { /* never a fraction above the roofline without its reason */
+            char why[200];
+            snprintf(why, sizeof why, "reads %.0f%% of the probe next to it: %s", 100 * gbps / bw,
+                     streaming ? "the probe read slower than this kernel (busy machine, or below the real read limit)"
+                               : "warm: the weights are cache-resident");
+            tt_rec_str(rec, "bw_flag", why);
+        }
         if (v->op == TT_OP_GEMM) {
             const int p = tt_peak_for_isa(v->isa);
             tt_rec_str(rec, "peak_isa", p >= 0 ? tt_peak_name((tt_peak_isa)p) : NULL);
