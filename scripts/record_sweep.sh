@@ -20,6 +20,7 @@ trap 'rm -f "$tmp"' EXIT
       --passes 3 --samples --min-time 0.03 --json
   done
 } | gzip -9 > "$tmp"
+chmod 644 "$tmp"
 mv "$tmp" "$out"
 trap - EXIT
 echo "wrote $out ($(du -h "$out" | cut -f1))"

@@ -92,14 +92,22 @@ def test_paired_ratio_ci_excludes_one_for_a_real_difference():
     assert stats.ratio(a, {("x", 0): [1.0]}) is None
 
 
-def test_recorded_sweep_race_pick_is_close_to_exhaustive_best():
+def test_recorded_sweep_race_is_close_to_exhaustive_best_at_a_fraction_of_the_cost():
+    """The committed sweep (a real run, noisy: see its metadata): over the 1-thread keys, race's picks
+    are on average within 5% of the exhaustive best (in the sweep's own medians) for under 40% of
+    brute force's measuring time."""
     sweep = Sweep(load_rows(SWEEP))
-    keys = [k for k in sweep.keys() if k.format == "i2s"][:2]
-    assert keys
+    keys = [k for k in sweep.keys() if k.threads == 1]
+    assert len(keys) >= 8 and {k.format for k in keys} == {"i2s", "tl2"}
+    gaps, cost, cost_bf = [], 0.0, 0.0
     for k in keys:
         truth = sweep.exhaustive_medians(k)
         e, m = run_key(sweep, "race", key=k)
-        assert truth[e["winner"]] / min(truth.values()) - 1 < 0.05
+        gaps.append(truth[e["winner"]] / min(truth.values()) - 1)
+        cost += m.cost
+        cost_bf += run_key(sweep, "brute_force", key=k)[1].cost
+    assert sum(gaps) / len(gaps) < 0.05
+    assert cost < 0.4 * cost_bf
 
 
 def test_roofline_flags():
