@@ -291,7 +291,7 @@ def main(argv=None):
     try:
         return run(parse_args(argv), state)
     except Interrupted as e:
-        print(f"\ntune: interrupted by {e}: {state['keys_done']} key(s) finished are in "
+        print(f"tune: interrupted by {e}: {state['keys_done']} key(s) finished are in "
               f"{state['out'] or 'results/'}; every measurement is in the cache: rerun the same command to resume",
               file=sys.stderr)
         return 128 + e.signum

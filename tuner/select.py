@@ -105,6 +105,9 @@ def verdict(m, finalists, tol=0.01, passes=3, time_scale=0.4, seed=0, strategy=N
     r = stats.ratio(fb[winner], fb[runner], seed=stats.seed_of(seed, "runner", runner)) if runner else None
     e["ratio_to_runner_up"] = dict(r.as_dict(), bootstrap="paired blocks (round, pass), samples within blocks") \
         if r else None
+    # schema 1's fields, for readers of older tuned.json: the runner-up's excess time and whether the CI excludes 0
+    e["margin"] = round(r.point - 1, 5) if r else None
+    e["margin_exceeds_spread"] = bool(r.lo > 1) if r else None
     frac = None
     if bw["median_gbps"] and e["best"]["gbps"]:
         frac = e["best"]["gbps"] / bw["median_gbps"]
