@@ -17,7 +17,7 @@ requests() { [ -f "$cache" ] && echo $(( $(wc -l < "$cache") - 1 )) || echo 0; }
 first=--fresh
 for k in "${points[@]}"; do
   t0=$SECONDS
-  .venv/bin/python -m tuner "${args[@]}" $first > "$res/out.txt" 2> "$res/err.txt" &
+  ./tune.sh "${args[@]}" $first > "$res/out.txt" 2> "$res/err.txt" &
   pid=$!
   first=
   while kill -0 $pid 2>/dev/null && [ "$(requests)" -lt "$k" ]; do sleep 0.2; done
@@ -28,10 +28,10 @@ for k in "${points[@]}"; do
     "$k" "$((SECONDS - t0))" "$(requests)" "$(ls -a "$res/$id" | grep -c '\.tmp$' || true)"
 done
 t0=$SECONDS
-.venv/bin/python -m tuner "${args[@]}" > "$res/out.txt" 2> "$res/err.txt"
+./tune.sh "${args[@]}" > "$res/out.txt" 2> "$res/err.txt"
 printf 'the final rerun took %s s: ' "$((SECONDS - t0))"
 grep "^measured" "$res/out.txt"
 echo "temporary files left: $(ls -a "$res/$id" | grep -c '\.tmp$' || true)"
 echo "--- a cache whose header does not match (--stream-mib 512):"
-.venv/bin/python -m tuner "${args[@]}" --stream-mib 512 2>&1 | grep error || true
+./tune.sh "${args[@]}" --stream-mib 512 2>&1 | grep error || true
 echo "outputs in $res"
