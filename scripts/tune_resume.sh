@@ -4,14 +4,16 @@
 # the end.  Prints, per rerun, what it measured and what the cache answered, and its wall time;
 # then shows the message for a cache whose header does not match (another --stream-mib).
 #   ./scripts/tune_resume.sh [K1 K2 K3]        (default 10 60 120; a full dummy-7b tune: run quiet)
+# TRITUNE=path runs another harness binary (the tests' fake one, to try the script quickly).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 points=("${@:-10 60 120}")
 read -r -a points <<< "${points[*]}"
 res=$(mktemp -d /tmp/tune-resume.XXXXXX)
-id=$(build/bin/tritune info --json | .venv/bin/python -c 'import json,sys; print([json.loads(l) for l in sys.stdin][-1]["machine_id"])')
+tritune=${TRITUNE:-build/bin/tritune}
+id=$("$tritune" info --json | .venv/bin/python -c 'import json,sys; print([json.loads(l) for l in sys.stdin][-1]["machine_id"])')
 cache="$res/$id/cache.jsonl"
-args=(--model dummy-7b --no-decode --results "$res")
+args=(--model dummy-7b --no-decode --results "$res" --tritune "$tritune")
 ./scripts/setup.sh >/dev/null 2>&1
 requests() { [ -f "$cache" ] && echo $(( $(wc -l < "$cache") - 1 )) || echo 0; }
 first=--fresh

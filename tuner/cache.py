@@ -21,6 +21,17 @@ class CacheMismatch(Exception):
     pass
 
 
+def _flat(d, prefix=""):
+    """{"a": {"b": 1}} -> {"a.b": 1}: a header mismatch names the field."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
 def _lookup_key(key, rnd, variants, passes, min_time, min_samples):
     return (tuple(key), str(rnd), tuple(variants), int(passes), round(float(min_time), 6), int(min_samples))
 
@@ -58,9 +69,10 @@ class Cache:
             head = None
         if not isinstance(head, dict) or head.get("kind") != "header":
             raise CacheMismatch(f"{self.path} has no provenance header (not a tritune cache)")
-        diff = [k for k in sorted(set(head) | set(self.header)) if head.get(k) != self.header.get(k)]
+        old, new = _flat(head), _flat(self.header)
+        diff = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
         if diff:
-            what = "; ".join(f"{k}: cached {head.get(k)!r}, now {self.header.get(k)!r}" for k in diff)
+            what = "; ".join(f"{k}: cached {old.get(k)!r}, now {new.get(k)!r}" for k in diff)
             raise CacheMismatch(f"{self.path} was measured under other conditions ({what})")
         good = len(lines[0]) + 1
         for raw in lines[1:]:
