@@ -12,7 +12,7 @@
 # verifies every kernel bit-exactly, races the candidates of every key
 # (resumable: measurements go to results/<machine-id>/cache.jsonl as they are
 # taken), re-measures the finalists side by side, and writes
-# results/<machine-id>/tuned.json, tuned.tsv and kernel_runs.jsonl.
+# results/<machine-id>/tuned.json, tuned.tsv, kernel_runs.jsonl and report/.
 set -euo pipefail
 cd "$(dirname "$0")"
 for a in "$@"; do

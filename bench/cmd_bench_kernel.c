@@ -207,10 +207,11 @@ typedef struct {
     long reps;
     int verified;
     int *sample_ns;     /* the raw per-call times of each sample (--samples), n = st.n */
+    tt_meter_phase ph;  /* energy and counters over the timed calls */
 } result;
 
 static void measure(const tt_variant *v, shape_state *s, const layout_slot *l, int streaming, tt_pool *pool,
-                    tt_workspace *ws, const bench_opts *o, result *res) {
+                    tt_workspace *ws, const bench_opts *o, tt_meter *meter, result *res) {
     tt_case cs;
     tt_status st = tt_case_init(&cs, v, s->M, &s->x, s->y, s->M, ws);
     if (st != TT_OK) {
@@ -268,6 +269,7 @@ static void measure(const tt_variant *v, shape_state *s, const layout_slot *l, i
         samples[n++] = (double)(tt_now_ns() - s0) / batch;
         reps += batch;
     }
+    tt_meter_end(meter, &res->ph);
     if (o->samples && (res->sample_ns = malloc(sizeof(int) * (size_t)n)))
         for (int i = 0; i < n; i++) res->sample_ns[i] = (int)TT_MIN(samples[i] + 0.5, 2e9);
     res->st = tt_stats_compute(samples, n); /* sorts samples */
@@ -419,6 +421,7 @@ typedef struct {
     shape_state s;
     int have_shape;
     tt_bw_buffer bwbuf;
+    tt_meter *meter; /* energy and counters of the timed calls (bench/meter.h) */
     int any_fail, unstable, done, total;
 } bench;
 
@@ -479,6 +482,7 @@ static void report(bench *bk, const tt_variant *v, int streaming, int pass, cons
             tt_rec_num(rec, "peak_gops", peak > 0 ? peak : NAN);
             tt_rec_num(rec, "peak_fraction", peak > 0 ? gops / peak : NAN);
         }
+        tt_meter_fields(rec, bk->meter, &r->ph, (double)r->reps, 0);
         if (r->sample_ns) tt_rec_ints(rec, "sample_ns", r->sample_ns, r->st.n);
     }
     if (r->note[0]) tt_rec_str(rec, "note", r->note);
@@ -567,7 +571,8 @@ static tt_status run_key(bench *bk, int M, int K, int N, int T, int streaming, c
             } else if (!(l = shape_layout(&bk->s, v, streaming, o->stream_bytes, o->huge))) {
                 return TT_E_NOMEM;
             } else {
-                measure(v, &bk->s, l, streaming, bk->pool, &bk->ws, o, &r);
+                tt_meter_idle(bk->meter, 0.5); /* once, just before the first timed calls */
+                measure(v, &bk->s, l, streaming, bk->pool, &bk->ws, o, bk->meter, &r);
                 if (strcmp(r.status, "ok") != 0) bk->any_fail = 1;
                 else bk->unstable |= !tt_stats_stable(&r.st);
             }
@@ -806,11 +811,12 @@ int cmd_bench_kernel(int argc, char **argv) {
     tt_pool_destroy(p0);
     tt_report_context(&c.rep, &ctx.rec);
     tt_context_free(&ctx);
-    bench bk = {.c = &c, .o = &o};
+    bench bk = {.c = &c, .o = &o, .meter = &meter};
     tt_status st = o.serve ? run_requests(&bk) : run_grid(&bk, sel, nsel);
     if (st != TT_OK) rc = tt_die(st);
     if (o.progress) fprintf(stderr, "\r\033[K");
     if (bk.have_shape) shape_free(&bk.s);
+    tt_meter_close(&meter);
     tt_bw_buffer_free(&bk.bwbuf);
     tt_pool_destroy(bk.pool);
     tt_rec_free(&bk.rec);

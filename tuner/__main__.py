@@ -12,7 +12,8 @@ check the arguments and the files -> verify every variant -> for every key
                        broke the tie, the roofline (probe median, spread,
                        flags); merged with earlier runs on this machine
     tuned.tsv          the same choices for the C runtime (tt_tuning_load)
-    kernel_runs.jsonl  the kernel rows of this run (without raw samples)
+    kernel_runs.jsonl  the context and the kernel rows of this run (without raw samples)
+    report/            the report of the folder (tuner/report.py), at the end
 tuned.json and tuned.tsv are rewritten (temporary file, then rename, with
 SIGINT/SIGTERM held) after every key, so an interrupted run keeps what it
 finished.  --model M also tunes the model's prefill batch and ends with
@@ -35,6 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import report
 from . import report
 from . import select as sel
 from . import strategies, tuned_io
@@ -235,7 +237,7 @@ class Results:
         }
         tsv = tuned_io.tsv_text(entries, c.get("machine_id"), c.get("generator_hash"), self.settings["cache"])
         doc["tsv_sha256"] = hashlib.sha256(tsv.encode()).hexdigest()
-        runs = "".join(json.dumps(r) + "\n" for r in self.krows)
+        runs = "".join(json.dumps(r) + "\n" for r in [dict(c, kind="context")] + self.krows)
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             atomic_write(self.dir / "kernel_runs.jsonl", runs)
@@ -469,6 +471,7 @@ def run(a, state):
     if model_mode and not a.no_decode:
         from .decode_compare import compare
         compare(a.tritune, a.model or DEFAULT_MODEL, formats, threads, out_dir / "tuned.tsv", ROOT)
+    report.after_tuning(out_dir)
     return 1 if any(not e.get("best") for e in res.entries) else 0
 
 
