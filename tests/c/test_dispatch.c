@@ -121,7 +121,8 @@ int main(void) {
         char path[] = "/tmp/tt_tuning_XXXXXX";
         int fd = mkstemp(path);
         FILE *fp = fdopen(fd, "w");
-        fprintf(fp, "# op fmt M K N threads variant\ngemv i2s 640 2560 1 2 %s\n", g->name);
+        fprintf(fp, "# op fmt M K N threads variant\n# machine x generator %s cache streaming\ngemv i2s 640 2560 1 2 %s\n",
+                tt_generator_hash, g->name);
         fclose(fp);
         tt_tuning t;
         CHECK(tt_tuning_load(&t, path) == TT_OK, "load: %s", tt_last_error());
@@ -129,11 +130,11 @@ int main(void) {
         CHECK(tt_tuning_lookup(&t, TT_OP_GEMV, TT_FMT_I2S, 640, 2560, 1, 1) == NULL, "thread mismatch");
         tt_tuning_free(&t);
         fp = fopen(path, "w");
-        fprintf(fp, "gemv i2s 640 x 1 2 %s\n", g->name);
+        fprintf(fp, "# generator %s\ngemv i2s 640 x 1 2 %s\n", tt_generator_hash, g->name);
         fclose(fp);
-        CHECK(tt_tuning_load(&t, path) == TT_E_CONFIG && strstr(tt_last_error(), ":1:"), "malformed: %s", tt_last_error());
+        CHECK(tt_tuning_load(&t, path) == TT_E_CONFIG && strstr(tt_last_error(), ":2:"), "malformed: %s", tt_last_error());
         fp = fopen(path, "w");
-        fprintf(fp, "gemv i2s 640 2560 1 2 gemv_i2s_i8_c_r999\n");
+        fprintf(fp, "# generator %s\ngemv i2s 640 2560 1 2 gemv_i2s_i8_c_r999\n", tt_generator_hash);
         fclose(fp);
         CHECK(tt_tuning_load(&t, path) == TT_E_CONFIG && strstr(tt_last_error(), "unknown variant"), "unknown: %s",
               tt_last_error());
@@ -153,7 +154,7 @@ int main(void) {
             char path[] = "/tmp/tt_tuning_XXXXXX";
             int fd = mkstemp(path);
             FILE *fp = fdopen(fd, "w");
-            fprintf(fp, "gemv i2s %d %d 1 1 %s\n", M, K, mask->name);
+            fprintf(fp, "# generator %s\ngemv i2s %d %d 1 1 %s\n", tt_generator_hash, M, K, mask->name);
             fclose(fp);
             tt_tuning t;
             CHECK(tt_tuning_load(&t, path) == TT_OK, "load");
