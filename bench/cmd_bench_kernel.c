@@ -323,9 +323,7 @@ static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
     b->nbatch = 1, b->batch[0] = 1;
     if ((s = tt_cmd_opt(c, "batch")) && (b->nbatch = tt_parse_int_list(s, b->batch, MAXL)) < 0)
         return tt_usage_error(cmd, "--batch wants a list of positive integers, got '%s'", s);
-    b->nthr = 1, b->thr[0] = 1;
-    if ((s = tt_cmd_opt(c, "threads")) && (b->nthr = tt_parse_threads(s, b->thr, MAXL)) < 0)
-        return tt_usage_error(cmd, "--threads wants a list of thread counts in 1..1024, got '%s'", s);
+    if ((b->nthr = tt_cmd_threads(c, b->thr, MAXL)) < 0) return TT_EXIT_USAGE;
     b->ncache = 1, b->cache[0] = 1;
     if ((s = tt_cmd_opt(c, "cache"))) {
         if (!strcmp(s, "warm")) b->cache[0] = 0;
@@ -757,6 +755,7 @@ int cmd_bench_kernel(int argc, char **argv) {
         {"stream-mib", 1, NULL, "total size of the rotated weight copies in MiB (default 1024)"},
         {"seed", 1, NULL, "seed for weights and activations (default 1)"},
         {"no-pin", 0, NULL, "do not pin threads to cores"},
+        TT_OPT_OVERSUBSCRIBE,
         {"no-hugepages", 0, NULL, "do not ask for transparent huge pages on weights"},
         {"progress", 0, NULL, "progress lines on stderr even when it is not a terminal"},
     };

@@ -25,7 +25,9 @@ tt_status tt_open_regular(const char *path, const char *what, int *fd, size_t *s
     *fd = -1;
     if (size) *size = 0;
     const int f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (f < 0) return tt_set_error(TT_E_IO, "cannot open %s %s: %s", what, path, strerror(errno));
+    if (f < 0) /* a path that names nothing is a usage error; one that cannot be read, an I/O error */
+        return tt_set_error(errno == ENOENT || errno == ENOTDIR ? TT_E_ARG : TT_E_IO, "cannot open %s %s: %s", what,
+                            path, strerror(errno));
     struct stat sb;
     if (fstat(f, &sb) != 0) {
         const int e = errno;

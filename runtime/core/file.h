@@ -1,12 +1,14 @@
 /* tritune: opening the files a user names (configs, weight files, tuned.tsv).
  *
  * One rule for every file named on the command line or passed to a loader:
- *   - it cannot be opened (missing, no permission): TT_E_IO ("cannot open
- *     <what> <path>: <reason>"), which the CLI reports with exit code 3;
+ *   - it does not exist (ENOENT, ENOTDIR): TT_E_ARG ("cannot open <what>
+ *     <path>: No such file or directory"), exit code 2: bad usage;
  *   - it is not a regular file (a FIFO, a directory, a device, a socket):
  *     TT_E_ARG ("<what> <path> is a FIFO, not a regular file"), exit code 2,
  *     refused before a single byte is read, so a FIFO never blocks the
- *     program and /dev/zero is never read forever.
+ *     program and /dev/zero is never read forever;
+ *   - it exists but cannot be read (no permission, an I/O error): TT_E_IO,
+ *     exit code 3: the environment.
  * The file is opened with O_NONBLOCK (a FIFO without a writer would block
  * open() itself), then checked with fstat. */
 #ifndef TT_CORE_FILE_H

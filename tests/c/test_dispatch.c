@@ -139,7 +139,7 @@ int main(void) {
         CHECK(tt_tuning_load(&t, path) == TT_E_CONFIG && strstr(tt_last_error(), "unknown variant"), "unknown: %s",
               tt_last_error());
         remove(path);
-        CHECK(tt_tuning_load(&t, "/nonexistent/tuned.tsv") == TT_E_IO, "missing file");
+        CHECK(tt_tuning_load(&t, "/nonexistent/tuned.tsv") == TT_E_ARG, "missing file");
     }
     /* a tuned choice that cannot take the shape falls back (never computes nothing):
      * mask-decode variants are exact only up to K = 8388608 (int32 bound) */
