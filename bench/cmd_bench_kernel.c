@@ -355,6 +355,18 @@ static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
     b->pin = !tt_cmd_opt(c, "no-pin");
     b->huge = !tt_cmd_opt(c, "no-hugepages");
     b->progress = tt_cmd_opt(c, "progress") != NULL || isatty(2);
+    /* the largest case's memory, refused before anything is allocated: the int8
+     * test matrix, its packed copies, activations, outputs and the streaming copies */
+    for (int si = 0; si < b->nshape; si++)
+        for (int bi = 0; bi < b->nbatch; bi++) {
+            const double M = b->M[si], K = b->K[si], N = b->batch[bi];
+            const double need = M * K * 2.0 + N * K * 2.0 + 8.0 * M * N +
+                                (b->cache[b->ncache - 1] ? (double)b->stream_bytes : 0);
+            char what[96];
+            snprintf(what, sizeof what, "shape %dx%d at batch %d", b->M[si], b->K[si], b->batch[bi]);
+            tt_status st = tt_cli_check_memory(need, what);
+            if (st != TT_OK) return tt_die(st);
+        }
     return TT_CMD_GO;
 }
 
