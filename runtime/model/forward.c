@@ -281,6 +281,10 @@ tt_status tt_model_forward(const tt_model *m, tt_state *s, const int *tokens, in
     /* logits of the last token */
     fk->rmsnorm(s->xb, s->x + (size_t)(n - 1) * d, w->final_norm, d, c->norm_eps);
     if ((st = tt_fmat_forward(&w->lm_head, s->xb, d, 1, s->logits, c->vocab, pool)) != TT_OK) return st;
+    /* weights inside the weight file's ranges can still overflow fp32 together: an error, never garbage "ok" */
+    for (int i = 0; i < c->vocab; i++)
+        if (!isfinite(s->logits[i]))
+            return tt_set_error(TT_E_FORMAT, "forward: logit %d is %g: the weights overflow fp32", i, (double)s->logits[i]);
     s->pos += n;
     return TT_OK;
 }

@@ -481,6 +481,7 @@ static void vworker(void *ctx, int tid, int nth) {
         }
 }
 
+/* TT_OK, or the first bad row's error (wf closed, as wf_bad does). */
 static tt_status check_values(tt_weightfile *wf, tt_pool *pool) {
     for (int i = 0; i < wf->n; i++) {
         vtask v = {wf, &wf->t[i], 0x7fffffff};
@@ -602,10 +603,7 @@ tt_status tt_weightfile_open(tt_weightfile **out, const char *path, tt_pool *poo
         wf->by_id[t->id] = t;
     }
     free(td);
-    if ((st = check_values(wf, pool)) != TT_OK) {
-        tt_weightfile_close(wf);
-        return st;
-    }
+    if ((st = check_values(wf, pool)) != TT_OK) return st; /* wf_bad closed it */
     *out = wf;
     return TT_OK;
 }
