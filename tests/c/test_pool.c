@@ -3,8 +3,8 @@
  * caller sees their plain (non-atomic) writes after tt_pool_run; the
  * barrier separates phases (each thread reads what the others wrote before
  * it); many short tasks back to back (the spinning dispatch, as in decode);
- * workers that fell asleep wake up; pools with and without pinning;
- * tt_split_range covers [0, n) exactly. */
+ * workers that fell asleep wake up; pools with and without pinning
+ * (tt_split_range itself: test_dispatch). */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -74,19 +74,6 @@ static void check_pool(int nth, int pin) {
 }
 
 int main(void) {
-    for (int n = 1; n <= 600; n += 7)
-        for (int parts = 1; parts <= 5; parts++)
-            for (int align = 1; align <= 64; align *= 4) {
-                int next = 0;
-                for (int i = 0; i < parts; i++) {
-                    int lo, hi;
-                    tt_split_range(n, parts, i, align, &lo, &hi);
-                    CHECK(lo == next && hi >= lo && hi <= n, "split %d/%d/%d part %d: [%d, %d)", n, parts, align, i, lo, hi);
-                    CHECK(hi == n || (hi - lo) % align == 0, "split %d/%d/%d part %d not aligned", n, parts, align, i);
-                    next = hi;
-                }
-                CHECK(next == n, "split %d/%d/%d covers [0, %d)", n, parts, align, next);
-            }
     for (int nth = 1; nth <= MAXT; nth++) check_pool(nth, 0);
     check_pool(2, 1);
     CHECK(tt_pool_create(0, 0) == NULL, "a pool of 0 threads");
