@@ -7,6 +7,8 @@
 #                            decode untuned vs tuned
 #   ./tune.sh --model dummy-7b --format i2s --threads 1,2
 #   ./tune.sh --help         all options
+#   ./tune.sh export --to bitnet|tmac|c-bundle|json --out DIR [--results results/<machine-id>]
+#   ./tune.sh merge DIR... --out DIR      one database for many machines (docs/export.md)
 #
 # Runs set-up first (scripts/setup.sh: Debian packages, .venv, build), then
 # verifies every kernel bit-exactly, races the candidates of every key
@@ -15,9 +17,14 @@
 # results/<machine-id>/tuned.json, tuned.tsv, kernel_runs.jsonl and report/.
 set -euo pipefail
 cd "$(dirname "$0")"
+case "${1:-}" in
+  export|merge)   # the tuned configuration for other runtimes / many machines (tuner/export)
+    ./scripts/setup.sh >&2
+    exec .venv/bin/python -m tuner.export "$@" ;;
+esac
 for a in "$@"; do
   if [ "$a" = "-h" ] || [ "$a" = "--help" ]; then
-    sed -n "2,15p" "$0" | sed 's/^# \{0,1\}//'
+    sed -n "2,17p" "$0" | sed 's/^# \{0,1\}//'
     echo
     if [ -x .venv/bin/python ]; then exec .venv/bin/python -m tuner --help; fi
     exit 0
