@@ -3,7 +3,8 @@
 #   1. set-up and Release build (scripts/setup.sh)
 #   2. the generated kernels match the generator (determinism check)
 #   3. ctest: table-driven verify of every variant, formats, dispatch, decoder, CLI bad input
-#   4. pytest: generator and tuner
+#   4. pytest: generator, tuner, exporters and merge
+#   4b. the Slurm fleet scripts end to end on a single-node Slurm started on localhost (as root)
 #   5. the C tests again under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/: clang-14,
 #      with libFuzzer coverage, so the same build holds the fuzz harnesses)
 #   6. fuzzing (scripts/fuzz.sh): every committed corpus and regression input once, then 5 s per target
@@ -29,6 +30,16 @@ step "generated kernels are up to date" \
   $PY -m codegen.gen --arch x86_64 --out kernels_generated/x86_64 --check
 step "ctest (Release)" ctest --test-dir build --output-on-failure -j"$J"
 step "pytest" $PY -m pytest -q tests/python
+
+slurm_fleet() {  # munged + slurmctld + slurmd on localhost, a job array per partition, the merge job
+  if [ "$(id -u)" != 0 ]; then
+    echo "SKIPPED: the Slurm fleet self-test starts slurmd and needs root (run: sudo scripts/slurm/selftest.sh)" >&2
+    return 0
+  fi
+  scripts/slurm/selftest.sh --dir "${TMPDIR:-/tmp}/tritune-slurm-test" > build/slurm-selftest.log 2>&1 ||
+    { tail -40 build/slurm-selftest.log >&2; false; }
+}
+step "Slurm fleet (job arrays + merge) on a local single-node Slurm" slurm_fleet
 
 asan() {
   TRITUNE_PYTHON="$PWD/$PY" ./scripts/fuzz.sh --configure &&
