@@ -206,3 +206,32 @@ def test_merge_two_machines(db, tmp_path):
     assert r.returncode == 2 and "--allow-mixed-generators" in r.stderr and not (tmp_path / "m2" / "fleet.json").exists()
     r = run("merge", d, o, "--out", tmp_path / "m3", "--allow-mixed-generators")
     assert r.returncode == 0 and len(json.loads((tmp_path / "m3" / "fleet.json").read_text())["generator_hashes"]) == 2
+
+
+def test_bitnet_fit_exports_fastest_expressible(db, tritune, tmp_path):
+    d, doc = db
+    wide = [e for e in doc["entries"] if e["format"] == "tl2" and tiles({"params": e["best"]["params"]})["bm"] > 32]
+    if not wide:
+        pytest.skip("no TL2 variant with bm > 32 in this build")
+    e = wide[0]
+    vs = [r for r in harness_json(tritune, "list") if r.get("kind") == "variant"]
+    alts = [v for v in vs if v["op"] == "gemv" and v["format"] == "tl2" and tiles(v).get("bm") == 32
+            and e["M"] % tiles(v)["BM"] == 0 and e["K"] % tiles(v)["BK"] % 32 == 0]
+    if not alts:
+        pytest.skip("no expressible TL2 variant for the shape")
+    rows = [dict({k: e[k] for k in ("op", "format", "M", "K", "N", "threads", "cache")}, kind="kernel",
+                 variant=v["variant"], params=v["params"], status="ok", verified=True, median_ns=2000.0 + i)
+            for i, v in enumerate(alts[:2])]
+    rows.append(dict(rows[0], variant="unverified", params="BM=64,BK=96,bm=32", verified=False, median_ns=1.0))
+    (d / "kernel_runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    r = run("export", "--to", "bitnet", "--fit", "--out", tmp_path / "o", "--results", d, "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    cp = configparser.ConfigParser()
+    cp.read(tmp_path / "o" / "tl2" / "kernel_config.ini")
+    got = {(cp.getint(s, "m"), cp.getint(s, "k")): (cp.getint(s, "bm"), cp.getint(s, "bk"), cp.getint(s, "bmm"))
+           for s in cp.sections()}
+    t = tiles(alts[0])
+    assert got[(e["M"], e["K"])] == (t["BM"], t["BK"], 32)   # the fastest verified expressible one
+    assert f"exported the fastest expressible variant measured, {alts[0]['variant']}" in \
+        (tmp_path / "o" / "EXPORT_REPORT.txt").read_text()
+    assert run("export", "--to", "tmac", "--fit", "--out", tmp_path / "o2", "--results", d).returncode == 2

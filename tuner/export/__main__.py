@@ -27,14 +27,20 @@ def cmd_export(argv):
                     help="results/<machine-id> directory or tuned.json (default: this machine's under results/)")
     ap.add_argument("--threads", type=int, default=None,
                     help="bitnet, tmac: the thread count whose entries to export (default: the largest tuned)")
+    ap.add_argument("--fit", action="store_true",
+                    help="bitnet: where the winner cannot be expressed, export the fastest verified variant of the "
+                         "last tuning run (kernel_runs.jsonl) that can, and say how much slower it was")
     a = ap.parse_args(argv)
+    if a.fit and a.to != "bitnet":
+        raise ExportError("--fit applies to --to bitnet only", 2)
     if a.threads is not None and a.threads <= 0:
         raise ExportError("--threads wants a positive integer", 2)
     src = a.results or default_results(ROOT / "results", ROOT / "build" / "bin" / "tritune")
     tuned = load(src)
     out = need_out(a.out)
     try:
-        rep = TARGETS[a.to].export(tuned, out, threads=a.threads)
+        opts = {"fit_expressible": True} if a.fit else {}
+        rep = TARGETS[a.to].export(tuned, out, threads=a.threads, **opts)
         atomic_write(out / "EXPORT_REPORT.txt", rep.text())
     except OSError as e:
         raise ExportError(f"cannot write to {out}: {e}", 3)

@@ -16,8 +16,10 @@ ACT_PARALLEL) has no tritune counterpart and is not exported.
 
 import configparser
 import io
+import json
 
 from .common import Report, atomic_write, entry_name, per_shape, tiles
+from .db import KEY, key_of, params
 
 TL_RULES = {
     "tl1": {"bm": (32, 64), "k_rule": "K % BK == 0", "k_ok": lambda K, BK: K % BK == 0},
@@ -54,16 +56,49 @@ def render(rows):
     return buf.getvalue()
 
 
-def export(tuned, out, threads=None):
+def measured_rows(tuned):
+    """Every verified, measured row of the last tuning run (kernel_runs.jsonl beside tuned.json), by key."""
+    f = tuned.path.parent / "kernel_runs.jsonl"
+    rows = {}
+    if not f.exists():
+        return rows
+    for line in f.read_text().splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if r.get("kind") == "kernel" and r.get("status") == "ok" and r.get("verified") is True \
+                and r.get("median_ns", 0) > 0 and all(k in r for k in KEY):
+            rows.setdefault(key_of(r), []).append(r)
+    return rows
+
+
+def fit(e, fmt, runs):
+    """The fastest measured variant of e's key that bitnet.cpp can express, or None."""
+    ok = [r for r in runs.get(key_of(e), []) if check(fmt, e["M"], e["K"], params(r.get("params"))) is None]
+    return min(ok, key=lambda r: r["median_ns"]) if ok else None
+
+
+def export(tuned, out, threads=None, fit_expressible=False):
     rep = Report("bitnet")
     chosen = per_shape(tuned, ("tl1", "tl2"), threads, rep)
+    runs = measured_rows(tuned) if fit_expressible else {}
     for fmt in ("tl1", "tl2"):
         rows = []
         for e in chosen.get(fmt, []):
             t = tiles(e)
             why = check(fmt, e["M"], e["K"], t)
-            if why:
-                rep.skip(entry_name(e), why)
+            alt = fit(e, fmt, runs) if why and fit_expressible else None
+            if alt:
+                rep.notes.append(f"{entry_name(e)}: the winner cannot be expressed ({why}); exported the fastest "
+                                 f"expressible variant measured, {alt['variant']}, "
+                                 f"{100 * (alt['median_ns'] / e['best']['median_ns'] - 1):.1f}% slower")
+                e = dict(e, best=dict(variant=alt["variant"], params=alt["params"], median_ns=alt["median_ns"]))
+                t = tiles(e)
+            elif why:
+                rep.skip(entry_name(e), why + (" (and no expressible variant was measured for it in "
+                                               "kernel_runs.jsonl)" if fit_expressible else
+                                               "; --fit exports the fastest expressible variant measured instead"))
                 continue
             extra = sorted(set(t) - {"BM", "BK", "bm"})
             if extra:
