@@ -13,9 +13,11 @@ DIR/
 Nothing is rewritten: every runtime and kernel file is a copy.
 """
 
+import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from .common import Report, atomic_write, entry_name
@@ -29,6 +31,25 @@ RUNTIME_FILES = [
 ]
 ROW_FIELDS = ("features", "m_align", "k_align", "min_k", "max_k", "max_n", "row_align", "repack_bytes", "repack",
               "act_bytes", "act_prep", "fn", "ref", "isa")
+
+
+BUNDLE_README = """# tritune tuned kernels (machine {machine}, generator {gen})
+
+{n} tuned entries: `tritune_tuned.h` maps (op, format, M, K, N, threads) to the kernel tritune chose.
+Exported by `./tune.sh export --to c-bundle`; every file under `src/` is a copy of tritune's.
+
+    cmake -S . -B build && cmake --build build      # -> build/libtritune_tuned.a
+    cc -I. -Isrc my.c build/libtritune_tuned.a -lm
+
+    const tritune_tuned_kernel *k = tritune_tuned_find("gemv", "i2s", 2560, 2560, 1, 1);
+    tritune_run(k, w, x, M, K, N, y, 0);   /* w: M x K int8 in {{-1,0,1}}, x: N x K int8, y: N x M int32 */
+    tritune_run(k, w, x, M, K, N, r, 1);   /* the scalar reference: y and r are equal */
+
+A runtime with its own threads packs and repacks once (k->repack), builds the activation tables per
+token (k->act_prep) and calls k->fn(&args, m0, m1, 0, N) on row ranges that are multiples of
+k->row_align (src/ref/ref.h documents the tt_kargs ABI).  Kernels need the CPU features in
+k->features; AMX kernels need the tile permission that tt_cpu_features() asks Linux for.
+"""
 
 
 def isas():
@@ -134,6 +155,23 @@ def cmake(units, isa_units):
 
 
 def export(tuned, out, threads=None):
+    """Stage the whole bundle in a temporary directory inside out, then move it into place: a failure
+    never leaves a bundle whose files disagree."""
+    stage = Path(tempfile.mkdtemp(dir=out, prefix=".bundle-"))
+    try:
+        rep = build(tuned, stage)
+        for item in sorted(stage.iterdir()):
+            dst = out / item.name
+            if dst.is_dir() and not dst.is_symlink():
+                shutil.rmtree(dst)
+            os.replace(item, dst)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    rep.files = [str(out / Path(f).name) for f in rep.files]
+    return rep
+
+
+def build(tuned, out):
     rep = Report("c-bundle")
     arch = tuned.machine.get("arch") or "x86_64"
     gen_dir = ROOT / "kernels_generated" / arch
@@ -151,9 +189,7 @@ def export(tuned, out, threads=None):
         chosen.append(e)
     if not chosen:
         raise ExportError(f"{tuned.path} has no entry with a kernel to bundle", 2)
-    src = out / "src"
-    if src.exists():
-        shutil.rmtree(src)   # a bundle is regenerated whole: no stale kernel units
+    src = out / "src"   # out is a fresh staging directory: no stale kernel units
     for p in RUNTIME_FILES:
         (src / p).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / "runtime" / p, src / p)
@@ -179,6 +215,8 @@ def export(tuned, out, threads=None):
     atomic_write(out / "CMakeLists.txt", cmake([(f"src/kernels/{u}", fl) for u, fl in sorted(units.items())],
                                                isa_units))
     shutil.copyfile(tuned.path, out / "tuned.json")
+    atomic_write(out / "README.md", BUNDLE_README.format(machine=tuned.machine_id, gen=tuned.generator_hash,
+                                                         n=len(chosen)))
     rep.files += [str(out / "CMakeLists.txt"), str(out / "tritune_tuned.h"), str(out / "src")]
     rep.notes.append(f"{len(chosen)} table entries, {len({e['best']['variant'] for e in chosen})} distinct kernels "
                      f"from {len(units)} generated unit(s): {', '.join(sorted(units))}")

@@ -44,20 +44,29 @@ def combine(a, b):
 
 
 def compute_probe(src):
-    """Peak int8 rates seen in the run's GEMM rows (kernel_runs.jsonl beside tuned.json): {threads: (isa, GOPS)}."""
-    runs = Path(src).parent / "kernel_runs.jsonl"
+    """Peak int8 multiply-add rates of this machine, {threads: {isa: GOPS}}: from bench_compute.jsonl beside
+    tuned.json (`tritune bench compute --json`, which scripts/slurm runs after tuning), else from the
+    rooflines of the run's GEMM rows (kernel_runs.jsonl).  Empty when neither measured it."""
     peaks = {}
-    if not runs.exists():
-        return peaks
-    for line in runs.read_text().splitlines():
-        try:
-            r = json.loads(line)
-        except ValueError:
+    here = Path(src).parent
+    for name, kind in (("bench_compute.jsonl", "compute"), ("kernel_runs.jsonl", "kernel")):
+        f = here / name
+        if not f.exists():
             continue
-        if r.get("kind") == "kernel" and r.get("peak_gops"):
-            t = str(r["threads"])
-            if t not in peaks or r["peak_gops"] > peaks[t][1]:
-                peaks[t] = (r.get("peak_isa"), r["peak_gops"])
+        for line in f.read_text().splitlines():
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if r.get("kind") != kind:
+                continue
+            isa, g = (r.get("isa"), r.get("gops")) if kind == "compute" else (r.get("peak_isa"), r.get("peak_gops"))
+            if (kind == "compute" and r.get("status") != "ok") or not g or not isa:
+                continue
+            cell = peaks.setdefault(str(r["threads"]), {})
+            cell[isa] = max(cell.get(isa, 0), g)
+        if peaks:
+            break
     return peaks
 
 
@@ -81,7 +90,7 @@ def merge(paths, allow_mixed):
             machines[mid] = t
         sources.setdefault(mid, []).append(str(t.path))
         for th, v in compute_probe(t.path).items():
-            probes.setdefault(mid, {})[th] = v
+            probes.setdefault(mid, {}).setdefault(th, {}).update(v)
     docs = {mid: (m if isinstance(m, dict) else m.doc) for mid, m in machines.items()}
     for mid, d in docs.items():
         validate(d, f"merged database of {mid}")
@@ -115,8 +124,9 @@ def report(fleet, probes):
         m = d["machine"]
         bw = ", ".join(f"{t}T {g:.1f}" for t, g in sorted((d.get("bandwidth_gbps") or {}).items(), key=lambda x: int(x[0])))
         pk = probes.get(mid)
-        comp = ", ".join(f"{t}T {g:.0f} ({isa})" for t, (isa, g) in sorted(pk.items(), key=lambda x: int(x[0]))) \
-            if pk else "not measured (no GEMM rows in the tuning run; `tritune bench compute` measures it)"
+        comp = "; ".join(f"{t}T " + ", ".join(f"{isa} {g:.0f}" for isa, g in sorted(v.items()))
+                         for t, v in sorted(pk.items(), key=lambda x: int(x[0]))) if pk else \
+            "not measured (write `tritune bench compute --json` to bench_compute.jsonl beside tuned.json)"
         L.append(f"| `{mid}` | {m.get('cpu')} | {m.get('cores')} | {m.get('features')} | {bw or 'not recorded'} | "
                  f"{comp} | {len(d['entries'])} |")
     keys = sorted({key_of(e) for d in ms.values() for e in d["entries"]})
