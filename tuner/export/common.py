@@ -2,10 +2,9 @@
 configuration per (M, K), the record of what could not be exported, and
 atomic writes (a target file is never half-written)."""
 
-import os
-import tempfile
 from pathlib import Path
 
+from ..__main__ import atomic_write as tuner_atomic_write
 from .db import ExportError, params
 
 
@@ -30,19 +29,9 @@ class Report:
 
 
 def atomic_write(path, text):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """The tuner's write-to-a-temporary-name-and-rename, creating the directory first."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tuner_atomic_write(path, text)
 
 
 def entry_name(e):
