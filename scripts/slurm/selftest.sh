@@ -53,7 +53,7 @@ H=$(hostname -s); CPUS=$(nproc); MEM=$(( $(awk '/MemTotal/ {print $2}' /proc/mem
 cat > "$D/slurm.conf" <<CONF
 # written by scripts/slurm/selftest.sh: a single-node cluster on localhost
 ClusterName=tritune-selftest
-SlurmctldHost=$H
+SlurmctldHost=$H(127.0.0.1)
 SlurmUser=root
 AuthType=auth/munge
 CredType=cred/munge
@@ -76,7 +76,7 @@ SelectTypeParameters=CR_Core
 ReturnToService=2
 MinJobAge=3600
 MpiDefault=none
-NodeName=$H CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
+NodeName=$H NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
 PartitionName=native Nodes=$H Default=YES MaxTime=INFINITE State=UP
 PartitionName=noavx512 Nodes=$H MaxTime=INFINITE State=UP
 CONF
