@@ -13,7 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schema" / "tuned.schema.json").read_text())
-DEMO = Path(__file__).parent / "fixtures" / "export_demo.c"
 
 
 def run(*args, cwd=ROOT):
@@ -156,8 +155,9 @@ def test_cbundle_builds_and_equals_reference_and_tritune(db, tmp_path):
     assert subprocess.run(["cmake", "-S", out, "-B", out / "build"], capture_output=True).returncode == 0
     b = subprocess.run(["cmake", "--build", out / "build", "-j2"], capture_output=True, text=True)
     assert b.returncode == 0, b.stdout + b.stderr
+    demo = out / "example.c"   # the bundle's example program, compiled outside the repository
     exe = tmp_path / "demo"
-    c = subprocess.run(["cc", "-O2", "-Wall", "-Werror", f"-I{out}", f"-I{out / 'src'}", str(DEMO),
+    c = subprocess.run(["cc", "-O2", "-Wall", "-Werror", f"-I{out}", f"-I{out / 'src'}", str(demo),
                         str(out / "build" / "libtritune_tuned.a"), "-lm", "-o", str(exe)], capture_output=True, text=True)
     assert c.returncode == 0, c.stderr
     p = subprocess.run([str(exe)], capture_output=True, text=True)
@@ -173,7 +173,7 @@ def test_cbundle_builds_and_equals_reference_and_tritune(db, tmp_path):
     lib = ROOT / "build" / "libtritune_rt.a"
     if lib.exists():
         exe2 = tmp_path / "demo_tritune"
-        c = subprocess.run(["cc", "-O2", f"-I{out}", f"-I{ROOT / 'runtime'}", str(DEMO), str(out / "tritune_run.c"),
+        c = subprocess.run(["cc", "-O2", f"-I{out}", f"-I{ROOT / 'runtime'}", str(demo), str(out / "tritune_run.c"),
                             str(lib), *cc_flags_for_tritune_lib(), "-lm", "-lpthread", "-o", str(exe2)],
                            capture_output=True, text=True)
         assert c.returncode == 0, c.stderr

@@ -33,6 +33,9 @@ def cmd_export(argv):
     a = ap.parse_args(argv)
     if a.fit and a.to != "bitnet":
         raise ExportError("--fit applies to --to bitnet only", 2)
+    if a.threads is not None and a.to not in ("bitnet", "tmac"):
+        raise ExportError(f"--threads applies to --to bitnet and tmac (one configuration per shape); "
+                          f"--to {a.to} exports every entry", 2)
     if a.threads is not None and a.threads <= 0:
         raise ExportError("--threads wants a positive integer", 2)
     src = a.results or default_results(ROOT / "results", ROOT / "build" / "bin" / "tritune")

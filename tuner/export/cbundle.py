@@ -4,6 +4,7 @@ DIR/
   CMakeLists.txt      builds libtritune_tuned.a (each kernel unit with its ISA's flags)
   tritune_tuned.h     static const table (op, format, M, K, N, threads) -> kernel, and a lookup
   tritune_run.{c,h}   pack, repack, prepare activations and call one kernel or its reference
+  example.c           a 23-line program: every kernel on random inputs against its reference
   src/                the files copied from the repository, at their repository paths:
     kernels/<unit>.c  the generated compilation units that define the winning kernels
     ref/              the hand-written scalar references and the kernel call ABI (ref.h)
@@ -209,7 +210,7 @@ def build(tuned, out):
             shutil.copyfile(f, src / "formats" / "isa" / f.name)
             isa_units.append((f"src/formats/isa/{f.name}", isa_flags(isa)))
     here = Path(__file__).parent / "bundle"
-    for f in ("tritune_run.c", "tritune_run.h"):
+    for f in ("tritune_run.c", "tritune_run.h", "example.c"):
         shutil.copyfile(here / f, out / f)
     atomic_write(out / "tritune_tuned.h", header(tuned, chosen, rows))
     atomic_write(out / "CMakeLists.txt", cmake([(f"src/kernels/{u}", fl) for u, fl in sorted(units.items())],
