@@ -235,3 +235,28 @@ def test_bitnet_fit_exports_fastest_expressible(db, tritune, tmp_path):
     assert f"exported the fastest expressible variant measured, {alts[0]['variant']}" in \
         (tmp_path / "o" / "EXPORT_REPORT.txt").read_text()
     assert run("export", "--to", "tmac", "--fit", "--out", tmp_path / "o2", "--results", d).returncode == 2
+
+
+def test_slurm_fleet_submission(tmp_path):
+    """scripts/slurm/fleet.sh against a stand-in sbatch: one array per partition with its own
+    environment, then the merge job after all of them (afterok).  selftest.sh runs the real thing."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "sbatch.log"
+    (bindir / "sbatch").write_text(
+        "#!/bin/sh\nn=$(( $(wc -l < %s 2>/dev/null || echo 0) + 100 ))\n"
+        "echo \"$n|$*|task_env=$TT_TASK_ENV|tune=$TT_TUNE_ARGS|out=$TT_OUT\" >> %s\necho \"$n;cluster\"\n" % (log, log))
+    (bindir / "sbatch").chmod(0o755)
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    fleet = ROOT / "scripts" / "slurm" / "fleet.sh"
+    r = subprocess.run([str(fleet), "--out", str(tmp_path / "o"), "--partition", "a",
+                        "--partition", "b:TRITUNE_CPU_MASK=43,X=1", "--tasks", "2", "--", "--quick", "--threads", "1,2"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["100", "101", "102"]
+    a, b, m = log.read_text().splitlines()
+    assert "--partition=a --array=0-1" in a and a.endswith(f"task_env=|tune=--quick --threads 1,2|out={tmp_path / 'o'}")
+    assert "--partition=b --array=0-1" in b and "task_env=TRITUNE_CPU_MASK=43 X=1|" in b
+    assert "--dependency=afterok:100:101" in m and m.split("|")[1].endswith("scripts/slurm/merge.sbatch")
+    assert subprocess.run([str(fleet), "--partition", "a"], capture_output=True, env=env).returncode == 2
+    assert subprocess.run([str(fleet), "--out", str(tmp_path / "o")], capture_output=True, env=env).returncode == 2
