@@ -105,10 +105,13 @@ def export(tuned, out, threads=None, fit_expressible=False):
                 rep.notes.append(f"{entry_name(e)}: {', '.join(extra)} has no kernel_config.ini counterpart "
                                  "(bitnet.cpp's kernels do not take it)")
             rows.append((e["M"], e["K"], t["BM"], t["BK"], t["bm"]))
+        path = out / fmt / "kernel_config.ini"
         if rows:
-            path = out / fmt / "kernel_config.ini"
             atomic_write(path, render(rows))
             rep.files.append(str(path))
+        elif path.exists():   # from an earlier export: it no longer describes this database
+            path.unlink()
+            rep.notes.append(f"removed {path} (an earlier export; no {fmt.upper()} entry is expressible now)")
     for e in tuned.entries:
         if e["format"] == "i2s":
             rep.skip(entry_name(e), "gemm-config.h (ROW_BLOCK_SIZE, COL_BLOCK_SIZE, PARALLEL_SIZE, ACT_PARALLEL) is "

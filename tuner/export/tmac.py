@@ -81,4 +81,7 @@ def export(tuned, out, threads=None):
         rep.notes.append(f"every section lacks {', '.join(UNEXPRESSED)} (no tritune counterpart)")
     else:
         rep.notes.append("no entry could be expressed in kcfg.ini: no file written")
+        if (out / "kcfg.ini").exists():   # from an earlier export: it no longer describes this database
+            (out / "kcfg.ini").unlink()
+            rep.notes.append(f"removed {out / 'kcfg.ini'} (an earlier export)")
     return rep
