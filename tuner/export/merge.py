@@ -44,7 +44,7 @@ def combine(a, b):
 
 
 def compute_probe(src):
-    """Peak int8 multiply-add rates of this machine, {threads: {isa: GOPS}}: from bench_compute.jsonl beside
+    """Peak int8 multiply-add rates of this machine, {threads: {isa: (GOPS, stable)}}: from bench_compute.jsonl beside
     tuned.json (`tritune bench compute --json`, which scripts/slurm runs after tuning), else from the
     rooflines of the run's GEMM rows (kernel_runs.jsonl).  Empty when neither measured it."""
     peaks = {}
@@ -64,7 +64,8 @@ def compute_probe(src):
             if (kind == "compute" and r.get("status") != "ok") or not g or not isa:
                 continue
             cell = peaks.setdefault(str(r["threads"]), {})
-            cell[isa] = max(cell.get(isa, 0), g)
+            if isa not in cell or g > cell[isa][0]:
+                cell[isa] = (g, r.get("stable", True) is not False)
         if peaks:
             break
     return peaks
@@ -116,7 +117,8 @@ def report(fleet, probes):
          f"Merged {fleet['date']} from {sum(len(v) for v in fleet['sources'].values())} database(s); "
          f"generator(s) {', '.join(fleet['generator_hashes'])}.", "",
          "Figures come from each machine's own run: compare winners and fractions of each machine's "
-         "bandwidth probe, not absolute GB/s across machines.", "", "## Machines", "",
+         "bandwidth probe, not absolute GB/s across machines. A probe marked (unstable) had an interquartile "
+         "range above 5% of its median (the harness's stability rule): measure it again on a quiet machine.", "", "## Machines", "",
          "| machine | CPU | cores | features | read bandwidth probe (GB/s by threads) | compute probe (peak int8 GOPS by threads) | entries |",
          "|---|---|---|---|---|---|---|"]
     for mid in ids:
@@ -124,7 +126,8 @@ def report(fleet, probes):
         m = d["machine"]
         bw = ", ".join(f"{t}T {g:.1f}" for t, g in sorted((d.get("bandwidth_gbps") or {}).items(), key=lambda x: int(x[0])))
         pk = probes.get(mid)
-        comp = "; ".join(f"{t}T " + ", ".join(f"{isa} {g:.0f}" for isa, g in sorted(v.items()))
+        comp = "; ".join(f"{t}T " + ", ".join(f"{isa} {g:.0f}" + ("" if ok else " (unstable)")
+                                               for isa, (g, ok) in sorted(v.items()))
                          for t, v in sorted(pk.items(), key=lambda x: int(x[0]))) if pk else \
             "not measured (write `tritune bench compute --json` to bench_compute.jsonl beside tuned.json)"
         L.append(f"| `{mid}` | {m.get('cpu')} | {m.get('cores')} | {m.get('features')} | {bw or 'not recorded'} | "
