@@ -151,6 +151,46 @@ static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     tt_report_row(rep, rec);
 }
 
+/* ---- the per-token profile (--profile; model/profile.h) ---------------------------------------------------- */
+static const tt_column profile_cols[] = {
+    TT_COL("phase", NULL, 5),
+    TT_COL("part", NULL, -11),
+    TT_COL_NUM("s_per_token", "ms/token", 9, "%.3f", 1e3),
+    TT_COL_NUM("share", NULL, 6, "%.1f%%", 100),
+    TT_COL_NUM("bytes_per_token", "MiB/token", 10, "%.2f", 1.0 / (1 << 20)),
+    TT_COL_NUM("gbps", "GB/s", 7, "%.2f", 1),
+    TT_COL_NUM("bw_fraction", "%bw", 6, "%.1f%%", 100),
+};
+static const tt_table profile_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, profile_cols);
+
+/* One row per part of `phase`: its seconds and bytes per token, its share of
+ * the token time the bench measured (tokens / bench_s), GB/s and the
+ * fraction of the probed bandwidth; then the row "total" (the sum). */
+static void report_profile(tt_reporter *rep, tt_record *rec, const char *model, const char *format, int threads,
+                           const char *phase, const tt_prof *p, double bench_s, long long tokens, double bw) {
+    if (tokens <= 0 || bench_s <= 0 || p->tokens <= 0) return;
+    const double tok_s = bench_s / tokens; /* the token time the bench measured */
+    double sum_s = 0, sum_b = 0;
+    for (int i = 0; i <= TT_PROF_COUNT; i++) {
+        const int total = i == TT_PROF_COUNT;
+        const double sec = total ? sum_s : p->ns[i] / 1e9 / p->tokens, b = total ? sum_b : p->bytes[i] / p->tokens;
+        if (!total) sum_s += sec, sum_b += b;
+        tt_rec_begin(rec, "profile", &profile_table);
+        tt_rec_str(rec, "model", model);
+        tt_rec_str(rec, "format", format);
+        tt_rec_int(rec, "threads", threads);
+        tt_rec_str(rec, "phase", phase);
+        tt_rec_str(rec, "part", total ? "total" : tt_prof_name(i));
+        tt_rec_num(rec, "s_per_token", sec);
+        tt_rec_num(rec, "share", sec / tok_s);
+        tt_rec_num(rec, "bytes_per_token", b);
+        tt_rec_num(rec, "gbps", sec > 0 && b > 0 ? b / sec / 1e9 : NAN);
+        tt_rec_num(rec, "bw_fraction", sec > 0 && b > 0 && bw > 0 ? b / sec / 1e9 / bw : NAN);
+        tt_rec_num(rec, "token_s", tok_s);
+        tt_report_row(rep, rec);
+    }
+}
+
 typedef struct {
     const tt_config *cfg;
     tt_model_opts *mo;
@@ -167,6 +207,7 @@ typedef struct {
     const char *tuning;  /* tuned.tsv in use, or NULL      */
     int *ptoks;          /* P + G token ids                */
     double *pp_s, *tg_s; /* R samples each                 */
+    int profile;         /* --profile: profile rows        */
 } run_args;
 
 /* One thread count: memory check, roofline, weights, warm-up, R timed repetitions, rows. */
@@ -209,19 +250,23 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
         a->ptoks[i] = (int)(x % (uint64_t)cfg->vocab);
     }
     int *gen = a->ptoks + P;
+    tt_prof prof_pp = {0}, prof_tg = {0};
+    double pp_total = 0, tg_total = 0; /* seconds of the timed repetitions */
     for (int rep = -1; rep < R && st == TT_OK; rep++) { /* rep -1: warm-up, discarded */
         if (rep >= 0) progress_msg(prog, "repetition %d/%d", rep + 1, R);
         else progress_msg(prog, "warm-up");
         tt_state_reset(&sst);
         int last = 0;
         if (P > 0) {
+            sst.prof = a->profile && rep >= 0 ? &prof_pp : NULL;
             const uint64_t t0 = tt_now_ns();
             st = tt_model_prefill(&m, &sst, a->ptoks, P, pool);
             const double dt = (tt_now_ns() - t0) / 1e9;
-            if (rep >= 0) a->pp_s[rep] = P / dt;
+            if (rep >= 0) a->pp_s[rep] = P / dt, pp_total += dt;
             last = tt_argmax(sst.logits, cfg->vocab);
         }
         if (G > 0 && st == TT_OK) {
+            sst.prof = a->profile && rep >= 0 ? &prof_tg : NULL;
             const uint64_t t0 = tt_now_ns();
             for (int g = 0; g < G && st == TT_OK; g++) {
                 gen[g] = last;
@@ -229,8 +274,9 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
                 last = tt_argmax(sst.logits, cfg->vocab);
             }
             const double dt = (tt_now_ns() - t0) / 1e9;
-            if (rep >= 0) a->tg_s[rep] = G / dt;
+            if (rep >= 0) a->tg_s[rep] = G / dt, tg_total += dt;
         }
+        sst.prof = NULL;
     }
     progress_end(prog);
     if (st == TT_OK) {
@@ -257,6 +303,10 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
             r.n_ids = G;
             report(a->rep, a->rec, &r);
             *a->unstable |= !tt_stats_stable(&r.st);
+        }
+        if (a->profile) {
+            report_profile(a->rep, a->rec, cfg->name, r.format, T, "pp", &prof_pp, pp_total, (long long)P * R, bw);
+            report_profile(a->rep, a->rec, cfg->name, r.format, T, "tg", &prof_tg, tg_total, (long long)G * R, bw);
         }
     }
     tt_state_free(&sst);
@@ -286,6 +336,7 @@ int cmd_bench_decode(int argc, char **argv) {
         {"no-bw", 0, NULL, "skip the bandwidth probe (bw fields null)"},
         {"no-pin", 0, NULL, "do not pin threads"},
         {"progress", 0, NULL, "progress on stderr even when it is not a terminal"},
+        {"profile", 0, NULL, "per-token profile: time, share, bytes and GB/s of each part (rows of kind profile)"},
     };
     tt_cmd c = TT_CMD(CMD,
                 "--model models/dummy/<name>.json --format i2s|tl1|tl2|fp16|fp32\n"
@@ -441,7 +492,7 @@ int cmd_bench_decode(int argc, char **argv) {
             header = 1;
         }
         run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, bw_given, no_bw, &prog, &c.rep, &rec, &unstable, tuned, ptoks,
-                       pp_s, tg_s};
+                       pp_s, tg_s, tt_cmd_opt(&c, "profile") != NULL};
         /* an error is a row (and a message); the other thread counts still run */
         if ((st = run_threads(&ra, T, pool)) != TT_OK) {
             char msg[512];
