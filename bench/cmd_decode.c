@@ -139,7 +139,7 @@ static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     tt_rec_str(rec, "gemv_variant", r->m->gemv_used ? r->m->gemv_used : "");
     tt_rec_str(rec, "gemm_variant", r->m->gemm_used ? r->m->gemm_used : "");
     tt_rec_bool(rec, "mixed_variants", r->m->mixed_variants);
-    tt_rec_str(rec, "lm_head", r->m->w.lm_head.kind == TT_FM_I8 ? "i8" : r->m->w.lm_head.kind == TT_FM_F32 ? "fp32" : "fp16");
+    tt_rec_str(rec, "lm_head", tt_fmat_kind_name(r->m->w.lm_head.kind));
     tt_rec_str(rec, "kv_cache", r->m->opts.kv_f32 ? "fp32" : "fp16");
     tt_rec_num(rec, "params", tt_config_params(&r->m->cfg));
     tt_rec_num(rec, "weight_bytes", r->m->bytes_weights);
@@ -328,7 +328,7 @@ int cmd_bench_decode(int argc, char **argv) {
         {"gemm-variant", 1, NULL, "GEMM variant name (same layout as the GEMV)"},
         {"tuning", 1, NULL, "tuned.tsv from the tuner (default results/<machine-id>/tuned.tsv when it exists)"},
         {"no-tuning", 0, NULL, "ignore tuned results: the generator's prior picks the variants"},
-        {"lm-head", 1, NULL, "fp16 | i8 (default fp16; fp32 for --format fp32)"},
+        {"lm-head", 1, NULL, "fp16 | i8 | q4: LM head (and tied embedding) format (default fp16; fp32 for --format fp32)"},
         {"kv", 1, NULL, "KV cache fp16 | fp32 (default fp16)"},
         {"weights", 1, NULL, "load weights from this file (mmap) instead of generating them"},
         {"save-weights", 1, NULL, "write the generated weights to this file, then run from it"},
@@ -384,8 +384,10 @@ int cmd_bench_decode(int argc, char **argv) {
     if ((mo.gemv_name || mo.gemm_name) && !tt_wformat_is_ternary(fmt))
         return tt_usage_error(CMD, "--variant / --gemm-variant apply to ternary formats, not %s", fname);
     if ((s = tt_cmd_opt(&c, "lm-head"))) {
-        if (!strcmp(s, "i8")) mo.lm_head_i8 = 1;
-        else if (strcmp(s, "fp16") && strcmp(s, "f16")) return tt_usage_error(CMD, "--lm-head wants fp16 or i8, got '%s'", s);
+        if (!strcmp(s, "i8")) mo.lm_head_quant = TT_FM_I8;
+        else if (!strcmp(s, "q4")) mo.lm_head_quant = TT_FM_Q4;
+        else if (strcmp(s, "fp16") && strcmp(s, "f16"))
+            return tt_usage_error(CMD, "--lm-head wants fp16, i8 or q4, got '%s'", s);
     }
     if ((s = tt_cmd_opt(&c, "kv"))) {
         if (!strcmp(s, "fp32") || !strcmp(s, "f32")) mo.kv_f32 = 1;

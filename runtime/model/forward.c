@@ -352,9 +352,7 @@ tt_status tt_model_forward(const tt_model *m, tt_state *s, const int *tokens, in
     for (int t = 0; t < n; t++) {
         if (tokens[t] < 0 || tokens[t] >= c->vocab)
             return tt_set_error(TT_E_ARG, "forward: token %d outside the vocabulary [0, %d)", tokens[t], c->vocab);
-        float *x = s->x + (size_t)t * d;
-        if (w->embed.kind == TT_FM_F32) memcpy(x, (const float *)w->embed.w + (size_t)tokens[t] * d, sizeof(float) * d);
-        else fk->f16_to_f32((const uint16_t *)w->embed.w + (size_t)tokens[t] * d, x, d);
+        tt_fmat_get_row(&w->embed, tokens[t], s->x + (size_t)t * d);
     }
     /* the layers */
     for (int l = 0; l < c->layers; l++)
@@ -370,7 +368,7 @@ tt_status tt_model_forward(const tt_model *m, tt_state *s, const int *tokens, in
         double parts = 0;
         for (int i = 0; i < TT_PROF_COUNT; i++) parts += s->prof->ns[i];
         s->prof->ns[TT_PROF_OTHER] += TT_MAX(0.0, wall - (parts - parts0));
-        s->prof->bytes[TT_PROF_OTHER] += (double)d * (w->embed.kind == TT_FM_F32 ? 4 : 2) * n; /* embedding rows */
+        s->prof->bytes[TT_PROF_OTHER] += (double)tt_fmat_bytes(w->embed.kind, 1, d) * n; /* embedding rows */
         s->prof->forward_ns += wall;
         s->prof->tokens += n;
     }
