@@ -82,7 +82,40 @@ typedef struct {
     int n_ids;
     const char *weights; /* where the weights came from */
     const char *tuning;  /* tuned.tsv used, or NULL */
+    const struct head_check *head; /* a quantized LM head's accuracy (tg rows), or NULL */
 } row;
+
+/* ---- a quantized LM head against fp16 (--lm-head i8|q4; model/head.h) ------------------------------------ */
+typedef struct head_check {
+    int tokens;   /* --accuracy-tokens (0: skip)                  */
+    int state;    /* 0 not measured yet, 1 measured, -1 failed    */
+    tt_head_accuracy acc;
+    char err[256];
+} head_check;
+
+/* Once per run (the figures do not depend on the thread count). */
+static void head_check_run(head_check *h, const tt_model *m, tt_weightfile *wf, uint64_t seed, tt_pool *pool,
+                           progress_state *prog) {
+    if (h->state || h->tokens <= 0 || (m->w.lm_head.kind != TT_FM_I8 && m->w.lm_head.kind != TT_FM_Q4)) return;
+    progress_msg(prog, "LM head accuracy: %s vs fp16 over %d greedy tokens", tt_fmat_kind_name(m->w.lm_head.kind),
+                 h->tokens);
+    const tt_status st = tt_head_accuracy_run(m, wf, h->tokens, seed, pool, &h->acc);
+    progress_end(prog);
+    h->state = st == TT_OK ? 1 : -1;
+    if (st != TT_OK) snprintf(h->err, sizeof h->err, "%s", tt_last_error());
+}
+
+/* The tg row's accuracy fields: null with the reason when not measured. */
+static void head_check_fields(tt_record *rec, const head_check *h) {
+    if (!h || h->tokens <= 0 || h->state == 0) return;
+    const int ok = h->state == 1;
+    tt_rec_str(rec, "head_reference", "fp16");
+    tt_rec_int(rec, "head_tokens", ok ? h->acc.tokens : 0);
+    tt_rec_num(rec, "head_max_rel_diff", ok ? h->acc.max_rel_diff : NAN);
+    tt_rec_num(rec, "head_top1", ok ? h->acc.top1 : NAN);
+    tt_rec_num(rec, "head_kl", ok ? h->acc.mean_kl : NAN);
+    if (!ok) tt_rec_str(rec, "head_error", h->err);
+}
 
 /* (p75 - p25) / median of tokens/s, the spread tt_stats_stable judges */
 static void show_iqr(const tt_record *r, char *b, size_t n) { tt_show_rel_iqr(r, "tokens_per_s", b, n); }
@@ -92,29 +125,38 @@ static void show_remark(const tt_record *r, char *b, size_t n) {
     if (st && strcmp(st, "ok") != 0) snprintf(b, n, "%s%s%s", st, err ? ": " : "", err ? err : "");
     else if (!tt_rec_d(r, "stable", 1)) snprintf(b, n, "unstable");
 }
-static const tt_column decode_cols[] = {
-    TT_COL("model", NULL, -20),
-    TT_COL("format", NULL, -6),
-    TT_COL("threads", NULL, 7),
-    TT_COL("phase", NULL, 5),
-    TT_COL("tokens", NULL, 6),
-    TT_COL_NUM("tokens_per_s", "tokens/s", 10, "%.2f", 1),
-    TT_COL_NUM("tokens_per_s_p25", "p25", 9, "%.2f", 1),
-    TT_COL_NUM("tokens_per_s_p75", "p75", 9, "%.2f", 1),
-    TT_COL_SHOW("IQR", 6, show_iqr),
-    TT_COL_NUM("cv", NULL, 6, "%.1f%%", 100),
-    TT_COL_NUM("bytes_per_token", "MiB/token", 11, "%.2f", 1.0 / (1 << 20)),
-    TT_COL_NUM("gbps", "GB/s", 7, "%.2f", 1),
-    TT_COL_NUM("bw_gbps", "bw GB/s", 7, "%.2f", 1),
+#define DECODE_COLS \
+    TT_COL("model", NULL, -20), \
+    TT_COL("format", NULL, -6), \
+    TT_COL("threads", NULL, 7), \
+    TT_COL("phase", NULL, 5), \
+    TT_COL("tokens", NULL, 6), \
+    TT_COL_NUM("tokens_per_s", "tokens/s", 10, "%.2f", 1), \
+    TT_COL_NUM("tokens_per_s_p25", "p25", 9, "%.2f", 1), \
+    TT_COL_NUM("tokens_per_s_p75", "p75", 9, "%.2f", 1), \
+    TT_COL_SHOW("IQR", 6, show_iqr), \
+    TT_COL_NUM("cv", NULL, 6, "%.1f%%", 100), \
+    TT_COL_NUM("bytes_per_token", "MiB/token", 11, "%.2f", 1.0 / (1 << 20)), \
+    TT_COL_NUM("gbps", "GB/s", 7, "%.2f", 1), \
+    TT_COL_NUM("bw_gbps", "bw GB/s", 7, "%.2f", 1), \
     TT_COL_NUM("bw_fraction", "%bw", 7, "%.1f%%", 100),
+static const tt_column decode_cols[] = {DECODE_COLS TT_COL_SHOW("", 0, show_remark)};
+/* with a quantized LM head: its accuracy against fp16 too */
+static const tt_column decode_head_cols[] = {
+    DECODE_COLS
+    TT_COL_NUM("head_top1", "head top1", 9, "%.1f%%", 100),
+    TT_COL_NUM("head_kl", "head KL", 8, "%.2e", 1),
+    TT_COL_NUM("head_max_rel_diff", "head diff", 9, "%.2e", 1),
     TT_COL_SHOW("", 0, show_remark),
 };
+static const tt_table decode_head_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, decode_head_cols);
 static const tt_table decode_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, decode_cols);
 
 static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     const double gbps = r->bytes_per_token * r->st.median / 1e9;
     const double frac = r->bw_gbps > 0 ? gbps / r->bw_gbps : NAN;
-    tt_rec_begin(rec, "decode", &decode_table);
+    const int qhead = r->m->w.lm_head.kind == TT_FM_I8 || r->m->w.lm_head.kind == TT_FM_Q4;
+    tt_rec_begin(rec, "decode", qhead && r->head && r->head->tokens > 0 ? &decode_head_table : &decode_table);
     tt_rec_str(rec, "status", "ok");
     tt_rec_str(rec, "model", r->model);
     tt_rec_str(rec, "format", r->format);
@@ -148,6 +190,7 @@ static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     tt_rec_str(rec, "tuning", r->tuning); /* null when none */
     tt_rec_num(rec, "load_s", r->load_s);
     if (r->n_ids > 0) tt_rec_ints(rec, "first_ids", r->gen_ids, TT_MIN(r->n_ids, 16));
+    if (r->n_ids > 0) head_check_fields(rec, r->head);
     tt_report_row(rep, rec);
 }
 
@@ -208,6 +251,7 @@ typedef struct {
     int *ptoks;          /* P + G token ids                */
     double *pp_s, *tg_s; /* R samples each                 */
     int profile;         /* --profile: profile rows        */
+    head_check *head;    /* the LM head's accuracy         */
 } run_args;
 
 /* One thread count: memory check, roofline, weights, warm-up, R timed repetitions, rows. */
@@ -279,11 +323,12 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
         sst.prof = NULL;
     }
     progress_end(prog);
+    if (st == TT_OK) head_check_run(a->head, &m, a->wf, a->seed, pool, prog);
     if (st == TT_OK) {
         row r = {.model = cfg->name, .format = tt_wformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
                  .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s,
                  .weights = a->wf ? "weight file" : "generated: ternary P(-1)=P(0)=P(+1)=1/3, seeded",
-                 .tuning = a->mo->tuning ? a->tuning : NULL};
+                 .tuning = a->mo->tuning ? a->tuning : NULL, .head = a->head};
         if (P > 0) {
             r.phase = "pp";
             r.tokens = P;
@@ -336,6 +381,7 @@ int cmd_bench_decode(int argc, char **argv) {
         {"no-bw", 0, NULL, "skip the bandwidth probe (bw fields null)"},
         {"no-pin", 0, NULL, "do not pin threads"},
         {"progress", 0, NULL, "progress on stderr even when it is not a terminal"},
+        {"accuracy-tokens", 1, NULL, "greedy tokens over which an i8 or q4 LM head is compared with fp16 (default 128; 0 = skip)"},
         {"profile", 0, NULL, "per-token profile: time, share, bytes and GB/s of each part (rows of kind profile)"},
     };
     tt_cmd c = TT_CMD(CMD,
@@ -364,6 +410,9 @@ int cmd_bench_decode(int argc, char **argv) {
         seed = (uint64_t)v;
     }
     if (P + G < 1) return tt_usage_error(CMD, "--prompt and --gen are both 0: nothing to time");
+    head_check head = {.tokens = 128};
+    if ((s = tt_cmd_opt(&c, "accuracy-tokens")) && (tt_parse_int(s, 0, 1 << 20, &v) || (head.tokens = (int)v, 0)))
+        return tt_usage_error(CMD, "--accuracy-tokens wants an integer >= 0, got '%s'", s);
     double bw_given = 0;
     if ((s = tt_cmd_opt(&c, "bw-gbps")) && tt_parse_double(s, 0.001, 1e6, &bw_given))
         return tt_usage_error(CMD, "--bw-gbps wants a positive number, got '%s'", s);
@@ -494,7 +543,7 @@ int cmd_bench_decode(int argc, char **argv) {
             header = 1;
         }
         run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, bw_given, no_bw, &prog, &c.rep, &rec, &unstable, tuned, ptoks,
-                       pp_s, tg_s, tt_cmd_opt(&c, "profile") != NULL};
+                       pp_s, tg_s, tt_cmd_opt(&c, "profile") != NULL, &head};
         /* an error is a row (and a message); the other thread counts still run */
         if ((st = run_threads(&ra, T, pool)) != TT_OK) {
             char msg[512];
