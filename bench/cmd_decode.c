@@ -83,7 +83,58 @@ typedef struct {
     const char *weights; /* where the weights came from */
     const char *tuning;  /* tuned.tsv used, or NULL */
     const struct head_check *head; /* a quantized LM head's accuracy (tg rows), or NULL */
+    const struct untuned_set *untuned; /* shapes without a tuned entry, or NULL      */
 } row;
+
+/* ---- untuned shapes (results/<machine-id>/tuned.tsv, seam/tuning.c) --------------------------------------- */
+#define MAX_SHAPES 16
+typedef struct untuned_set {
+    int n, total;                  /* untuned distinct BitLinear shapes, of total   */
+    char shape[MAX_SHAPES][24];    /* "MxK"                                         */
+    const char *list[MAX_SHAPES];
+    char command[384];             /* the command that tunes them                   */
+} untuned_set;
+
+/* The distinct BitLinear shapes of m with no tuned GEMV entry for T threads
+ * (all of them without a tuning file).  Nothing for the baselines or when
+ * --variant forces the GEMV. */
+static void find_untuned(untuned_set *u, const tt_model *m, const char *model_arg, int T) {
+    memset(u, 0, sizeof *u);
+    if (!tt_wformat_is_ternary(m->opts.format) || m->opts.gemv_name) return;
+    tt_tdesc *td = NULL;
+    int nt = 0;
+    if (tt_model_tensor_list(&m->cfg, &td, &nt) != TT_OK) return;
+    for (int i = 0; i < nt; i++) {
+        if (td[i].kind != TT_TK_TERNARY) continue;
+        char sh[24];
+        snprintf(sh, sizeof sh, "%dx%d", td[i].M, td[i].K);
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = td[j].kind == TT_TK_TERNARY && td[j].M == td[i].M && td[j].K == td[i].K;
+        if (seen) continue;
+        u->total++;
+        if (tt_tuning_lookup(m->opts.tuning, TT_OP_GEMV, m->opts.format, td[i].M, td[i].K, 1, T) || u->n >= MAX_SHAPES)
+            continue;
+        snprintf(u->shape[u->n], sizeof u->shape[u->n], "%s", sh);
+        u->list[u->n] = u->shape[u->n];
+        u->n++;
+    }
+    free(td);
+    if (u->n)
+        snprintf(u->command, sizeof u->command, "./tune.sh --model %s --format %s --threads %d", model_arg,
+                 tt_wformat_name(m->opts.format), T);
+}
+
+static void untuned_note(tt_reporter *rep, const untuned_set *u, const tt_model *m, int T) {
+    if (!u->n) return;
+    char shapes[256] = "";
+    for (int i = 0; i < u->n; i++)
+        snprintf(shapes + strlen(shapes), sizeof shapes - strlen(shapes), "%s%s", i ? ", " : "", u->shape[i]);
+    tt_report_note(rep,
+                   "untuned: %d of %d BitLinear shapes of %s have no tuned %s GEMV for %d thread(s) (%s): the generator's "
+                   "prior picks their kernels; tune them with: %s",
+                   u->n, u->total, m->cfg.name, tt_wformat_name(m->opts.format), T, shapes, u->command);
+}
 
 /* ---- a quantized LM head against fp16 (--lm-head i8|q4; model/head.h) ------------------------------------ */
 typedef struct head_check {
@@ -191,6 +242,10 @@ static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     tt_rec_num(rec, "load_s", r->load_s);
     if (r->n_ids > 0) tt_rec_ints(rec, "first_ids", r->gen_ids, TT_MIN(r->n_ids, 16));
     if (r->n_ids > 0) head_check_fields(rec, r->head);
+    if (r->untuned && r->untuned->total) {
+        tt_rec_strs(rec, "untuned_shapes", r->untuned->list, r->untuned->n);
+        tt_rec_str(rec, "tune_command", r->untuned->n ? r->untuned->command : NULL);
+    }
     tt_report_row(rep, rec);
 }
 
@@ -252,6 +307,7 @@ typedef struct {
     double *pp_s, *tg_s; /* R samples each                 */
     int profile;         /* --profile: profile rows        */
     head_check *head;    /* the LM head's accuracy         */
+    const char *model_arg; /* --model as given (tune command) */
 } run_args;
 
 /* One thread count: memory check, roofline, weights, warm-up, R timed repetitions, rows. */
@@ -324,11 +380,13 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
     }
     progress_end(prog);
     if (st == TT_OK) head_check_run(a->head, &m, a->wf, a->seed, pool, prog);
+    untuned_set untuned;
+    find_untuned(&untuned, &m, a->model_arg, T);
     if (st == TT_OK) {
         row r = {.model = cfg->name, .format = tt_wformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
                  .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s,
                  .weights = a->wf ? "weight file" : "generated: ternary P(-1)=P(0)=P(+1)=1/3, seeded",
-                 .tuning = a->mo->tuning ? a->tuning : NULL, .head = a->head};
+                 .tuning = a->mo->tuning ? a->tuning : NULL, .head = a->head, .untuned = &untuned};
         if (P > 0) {
             r.phase = "pp";
             r.tokens = P;
@@ -353,6 +411,7 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
             report_profile(a->rep, a->rec, cfg->name, r.format, T, "pp", &prof_pp, pp_total, (long long)P * R, bw);
             report_profile(a->rep, a->rec, cfg->name, r.format, T, "tg", &prof_tg, tg_total, (long long)G * R, bw);
         }
+        untuned_note(a->rep, &untuned, &m, T);
     }
     tt_state_free(&sst);
     tt_model_free(&m);
@@ -543,7 +602,7 @@ int cmd_bench_decode(int argc, char **argv) {
             header = 1;
         }
         run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, bw_given, no_bw, &prog, &c.rep, &rec, &unstable, tuned, ptoks,
-                       pp_s, tg_s, tt_cmd_opt(&c, "profile") != NULL, &head};
+                       pp_s, tg_s, tt_cmd_opt(&c, "profile") != NULL, &head, mpath ? mpath : cfg.name};
         /* an error is a row (and a message); the other thread counts still run */
         if ((st = run_threads(&ra, T, pool)) != TT_OK) {
             char msg[512];

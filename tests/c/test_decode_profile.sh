@@ -3,7 +3,8 @@
 # part, their shares of the token time the bench measured sum to about 1
 # (the parts are timed inside the forward call, the bench times the whole
 # step: the sum is at most 1 and close to it), and the matrices' parts
-# report the bytes they read.  Quiet unless failing.
+# report the bytes they read.  Untuned shapes are named with the command
+# that tunes them.  Quiet unless failing.
 set -u
 T=${1:?usage: test_decode_profile.sh path/to/tritune}
 PY=python3
@@ -48,5 +49,20 @@ sys.exit(1 if bad else 0)
 PYEOF
     done
 done
+
+# untuned shapes: named with the command that tunes them; none once tuned.tsv has them all
+"$T" bench decode --model tiny --no-tuning --no-bw --reps 1 --prompt 2 --gen 2 --json >"$tmp/u.json" 2>"$tmp/err"
+grep '"phase":"tg"' "$tmp/u.json" | grep -q '"untuned_shapes":\["96x96","32x96","200x96","96x200"\],"tune_command":"./tune.sh --model tiny --format i2s --threads 1"' ||
+    { echo "FAIL: untuned shapes not named: $(grep '"phase":"tg"' "$tmp/u.json" | head -c 600)" >&2; fails=$((fails + 1)); }
+"$T" bench decode --model tiny --no-tuning --no-bw --reps 1 --prompt 2 --gen 2 >"$tmp/u.txt" 2>&1
+grep -q "untuned: 4 of 4 BitLinear shapes of tiny.*./tune.sh --model tiny" "$tmp/u.txt" ||
+    { echo "FAIL: no untuned note in the table output" >&2; fails=$((fails + 1)); }
+{
+    echo "# tritune tuned configuration: op fmt M K N threads variant"
+    for s in "96 96" "32 96" "200 96" "96 200"; do echo "gemv i2s $s 1 1 gemv_i2s_i8_c_r1u1a1p0"; done
+} >"$tmp/tuned.tsv"
+"$T" bench decode --model tiny --tuning "$tmp/tuned.tsv" --no-bw --reps 1 --prompt 2 --gen 2 --json >"$tmp/t.json" 2>"$tmp/err"
+grep '"phase":"tg"' "$tmp/t.json" | grep -q '"untuned_shapes":\[\],"tune_command":null' ||
+    { echo "FAIL: tuned shapes reported untuned: $(cat "$tmp/err" | head -c 300)" >&2; fails=$((fails + 1)); }
 [ $fails -eq 0 ] || echo "test_decode_profile: $fails failure(s)" >&2
 exit $fails
