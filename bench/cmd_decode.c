@@ -84,6 +84,8 @@ typedef struct {
     const char *tuning;  /* tuned.tsv used, or NULL */
     const struct head_check *head; /* a quantized LM head's accuracy (tg rows), or NULL */
     const struct untuned_set *untuned; /* shapes without a tuned entry, or NULL      */
+    int reused;                    /* weights kept from an earlier thread count      */
+    double huge;                   /* bytes in huge pages after the load, < 0 unknown */
 } row;
 
 /* ---- untuned shapes (results/<machine-id>/tuned.tsv, seam/tuning.c) --------------------------------------- */
@@ -240,6 +242,8 @@ static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     tt_rec_str(rec, "weights", r->weights);
     tt_rec_str(rec, "tuning", r->tuning); /* null when none */
     tt_rec_num(rec, "load_s", r->load_s);
+    tt_rec_bool(rec, "weights_reused", r->reused);
+    tt_rec_num(rec, "huge_page_bytes", r->huge >= 0 ? r->huge : NAN);
     if (r->n_ids > 0) tt_rec_ints(rec, "first_ids", r->gen_ids, TT_MIN(r->n_ids, 16));
     if (r->n_ids > 0) head_check_fields(rec, r->head);
     if (r->untuned && r->untuned->total) {
@@ -296,8 +300,6 @@ typedef struct {
     tt_wformat fmt;
     int P, G, R;
     uint64_t seed;
-    double bw_given;
-    int no_bw;
     progress_state *prog;
     tt_reporter *rep;
     tt_record *rec;      /* reused for every row           */
@@ -310,39 +312,74 @@ typedef struct {
     const char *model_arg; /* --model as given (tune command) */
 } run_args;
 
-/* One thread count: memory check, roofline, weights, warm-up, R timed repetitions, rows. */
-static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
-    const tt_config *cfg = a->cfg;
-    const int P = a->P, G = a->G, R = a->R;
-    progress_state *prog = a->prog;
-    /* memory first: refuse before allocating anything large */
-    tt_status st = tt_model_check_memory(cfg, a->mo, -1);
-    if (st != TT_OK) return st;
-    double bw = a->bw_given;
-    if (!a->bw_given && !a->no_bw) {
-        progress_msg(prog, "bandwidth probe, %d thread(s), 1 GiB", T);
-        bw = tt_bandwidth_probe_pool(pool, (size_t)1 << 30, 0.5, NULL);
-        progress_end(prog);
-        if (bw < 0) return TT_E_NOMEM;
-    }
+/* ---- the weights, built once per run (--threads 1,2 reuse them) -------------------------------------------- */
+typedef struct {
     tt_model m;
-    tt_state sst;
+    int built;
+    double load_s;   /* seconds the weights took to generate or map */
+    int reused;      /* this thread count reuses them               */
+    double huge;     /* huge_page_bytes() after building them       */
+} kept_model;
+
+/* Bytes of this process in transparent huge pages (AnonHugePages of
+ * /proc/self/smaps_rollup), or -1 when the kernel does not say.  The weight
+ * buffers ask for them (tt_alloc: MADV_HUGEPAGE); this shows what was given. */
+static double huge_page_bytes(void) {
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (!f) return -1;
+    char line[256];
+    double kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "AnonHugePages: %lf kB", &kb) == 1) break;
+    fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
+/* The model for T threads: the one already built when its layouts suit T
+ * (the variants are chosen again: tuning is per thread count), else built
+ * now, after the memory check. */
+static tt_status model_for(const run_args *a, int T, tt_pool *pool, kept_model *k) {
+    if (k->built) {
+        if (tt_model_rechoose(&k->m, T) == TT_OK) {
+            k->reused = 1;
+            return TT_OK;
+        }
+        tt_model_free(&k->m);
+        k->built = 0;
+    }
+    tt_status st = tt_model_check_memory(a->cfg, a->mo, -1);
+    if (st != TT_OK) return st;
+    progress_state *prog = a->prog;
     a->mo->progress = progress_cb;
     a->mo->progress_ud = prog;
     prog->t0 = tt_now_ns() / 1e9;
     prog->last = -1;
     const uint64_t t_load = tt_now_ns();
-    st = tt_model_init(&m, cfg, a->mo, a->wf, pool);
+    st = tt_model_init(&k->m, a->cfg, a->mo, a->wf, pool);
     progress_end(prog);
     if (st != TT_OK) return st;
-    const double load_s = (tt_now_ns() - t_load) / 1e9;
+    k->load_s = (tt_now_ns() - t_load) / 1e9;
+    k->huge = huge_page_bytes();
+    k->built = 1;
+    k->reused = 0;
+    return TT_OK;
+}
+
+/* One thread count: weights (kept from an earlier thread count when they
+ * suit), warm-up, R timed repetitions, rows.  bw: the probed roofline. */
+static tt_status run_threads(const run_args *a, int T, tt_pool *pool, double bw, kept_model *k) {
+    const tt_config *cfg = a->cfg;
+    const int P = a->P, G = a->G, R = a->R;
+    progress_state *prog = a->prog;
+    tt_status st = model_for(a, T, pool, k);
+    if (st != TT_OK) return st;
+    tt_model m = k->m; /* a copy of the handles: k keeps the weights */
+    const double load_s = k->load_s;
+    tt_state sst;
     if (m.mixed_variants && (a->mo->gemv_name || a->mo->gemm_name))
         fprintf(stderr, "tritune: note: some layers cannot take the variant(s) asked for (shape restrictions) and use "
                         "the default; rows say mixed_variants\n");
-    if ((st = tt_state_init(&sst, &m, T)) != TT_OK) {
-        tt_model_free(&m);
-        return st;
-    }
+    if ((st = tt_state_init(&sst, &m, T)) != TT_OK) return st;
     /* prompt: seeded token ids (xorshift64) */
     uint64_t x = a->seed * TT_GOLDEN64 + 1;
     for (int i = 0; i < P; i++) {
@@ -386,7 +423,8 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
         row r = {.model = cfg->name, .format = tt_wformat_name(a->fmt), .threads = T, .bw_gbps = bw, .m = &m,
                  .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s,
                  .weights = a->wf ? "weight file" : "generated: ternary P(-1)=P(0)=P(+1)=1/3, seeded",
-                 .tuning = a->mo->tuning ? a->tuning : NULL, .head = a->head, .untuned = &untuned};
+                 .tuning = a->mo->tuning ? a->tuning : NULL, .head = a->head, .untuned = &untuned,
+                 .reused = k->reused, .huge = k->huge};
         if (P > 0) {
             r.phase = "pp";
             r.tokens = P;
@@ -414,8 +452,22 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool) {
         untuned_note(a->rep, &untuned, &m, T);
     }
     tt_state_free(&sst);
-    tt_model_free(&m);
     return st;
+}
+
+/* The read roofline of every thread count, probed before any weights are
+ * allocated (1 GiB each; the weights then stay across thread counts). */
+static tt_status probe_all(const int *threads, int nthr, int pin, progress_state *prog, double *bw) {
+    for (int i = 0; i < nthr; i++) {
+        tt_pool *pool = tt_pool_create(threads[i], pin);
+        if (!pool) return tt_set_error(TT_E_NOMEM, "cannot create a pool of %d threads", threads[i]);
+        progress_msg(prog, "bandwidth probe, %d thread(s), 1 GiB", threads[i]);
+        bw[i] = tt_bandwidth_probe_pool(pool, (size_t)1 << 30, 0.5, NULL);
+        progress_end(prog);
+        tt_pool_destroy(pool);
+        if (bw[i] < 0) return TT_E_NOMEM;
+    }
+    return TT_OK;
 }
 
 int cmd_bench_decode(int argc, char **argv) {
@@ -545,7 +597,9 @@ int cmd_bench_decode(int argc, char **argv) {
     mo.seq = P + G;
 
     tt_record rec = {0};
-    int rc = TT_EXIT_OK, header = 0, unstable = 0;
+    int rc = TT_EXIT_OK, header = 0, unstable = 0, probed = 0;
+    double bws[MAX_THREADS_LIST];
+    kept_model kept = {0};
     char tdesc[64];
     snprintf(tdesc, sizeof tdesc, "%s", tt_cmd_opt(&c, "threads") ? tt_cmd_opt(&c, "threads") : "1");
     int *ptoks = malloc(sizeof(int) * (size_t)(P + G + 1));
@@ -554,6 +608,7 @@ int cmd_bench_decode(int argc, char **argv) {
         rc = tt_die(tt_set_error(TT_E_NOMEM, "out of memory"));
         goto out;
     }
+    for (int ti = 0; ti < nthr; ti++) bws[ti] = bw_given ? bw_given : NAN;
     for (int ti = 0; ti < nthr; ti++) {
         const int T = threads[ti];
         tt_pool *pool = tt_pool_create(T, pin);
@@ -593,6 +648,15 @@ int cmd_bench_decode(int argc, char **argv) {
             seed = tt_weightfile_seed(wf);
             mo.seed = seed;
         }
+        if (!probed) { /* every roofline while memory is free: a model that fits is then kept */
+            probed = 1;
+            if (!bw_given && !no_bw && tt_model_check_memory(&cfg, &mo, -1) == TT_OK &&
+                (st = probe_all(threads, nthr, pin, &prog, bws)) != TT_OK) {
+                tt_pool_destroy(pool);
+                rc = tt_die(st);
+                goto out;
+            }
+        }
         if (!header) { /* the context once; pinning as the first pool has it */
             tt_context ctx;
             tt_context_build(&ctx, &(tt_context_args){.command = CMD, .threads = tdesc, .cache = "streaming (full model)",
@@ -601,10 +665,10 @@ int cmd_bench_decode(int argc, char **argv) {
             tt_context_free(&ctx);
             header = 1;
         }
-        run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, bw_given, no_bw, &prog, &c.rep, &rec, &unstable, tuned, ptoks,
+        run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, &prog, &c.rep, &rec, &unstable, tuned, ptoks,
                        pp_s, tg_s, tt_cmd_opt(&c, "profile") != NULL, &head, mpath ? mpath : cfg.name};
         /* an error is a row (and a message); the other thread counts still run */
-        if ((st = run_threads(&ra, T, pool)) != TT_OK) {
+        if ((st = run_threads(&ra, T, pool, bws[ti], &kept)) != TT_OK) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", tt_last_error());
             rc = tt_die(st);
@@ -621,6 +685,7 @@ int cmd_bench_decode(int argc, char **argv) {
         tt_pool_destroy(pool);
     }
 out:
+    if (kept.built) tt_model_free(&kept.m);
     if (wf) tt_weightfile_close(wf);
     if (mo.tuning) tt_tuning_free(&tuning);
     free(ptoks);

@@ -496,3 +496,40 @@ void tt_model_free(tt_model *m) {
     tt_fmat_free(&w->embed);
     memset(m, 0, sizeof *m);
 }
+
+/* Every BitLinear's variants chosen again for `threads` (tuning is per
+ * thread count), keeping the weights: TT_E_UNSUPPORTED, and m unchanged,
+ * when some choice wants another layout (the weights must be rebuilt). */
+tt_status tt_model_rechoose(tt_model *m, int threads) {
+    if (!tt_wformat_is_ternary(m->opts.format)) return TT_OK;
+    const tt_model_opts *o = &m->opts;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *gv0 = NULL, *gm0 = NULL;
+        int mixed = 0;
+        for (int l = 0; l < m->cfg.layers; l++) {
+            tt_layer *L = &m->w.layer[l];
+            tt_mat *mats[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->wgate, &L->wup, &L->wdown};
+            for (int i = 0; i < 7; i++) {
+                tt_linear *lin = &mats[i]->lin;
+                const tt_variant *gv, *gm;
+                tt_status st = tt_linear_choose(o->format, lin->M, lin->K, o->gemv_name, o->gemm_name, o->tuning, threads,
+                                                o->batch, 0, &gv, &gm);
+                if (st != TT_OK) return st;
+                if (strcmp(gv->layout, lin->layout) != 0)
+                    return tt_set_error(TT_E_UNSUPPORTED, "%d threads choose layout %s for a %dx%d BitLinear held in %s",
+                                        threads, gv->layout, lin->M, lin->K, lin->layout);
+                if (pass == 0) continue;
+                lin->gemv = gv;
+                lin->gemm = gm;
+                if (!gv0) gv0 = gv->name, gm0 = gm->name;
+                else if (strcmp(gv0, gv->name) || strcmp(gm0, gm->name)) mixed = 1;
+            }
+        }
+        if (pass == 1) {
+            m->gemv_used = gv0;
+            m->gemm_used = gm0;
+            m->mixed_variants = mixed;
+        }
+    }
+    return TT_OK;
+}

@@ -81,6 +81,9 @@ typedef struct {
  * replaces opts->seed; its shapes must be c's). */
 tt_status tt_model_init(tt_model *m, const tt_config *c, const tt_model_opts *o, tt_weightfile *wf, tt_pool *pool);
 void tt_model_free(tt_model *m);
+/* The variants chosen again for another thread count, the weights kept:
+ * TT_E_UNSUPPORTED (m unchanged) when a choice needs another layout. */
+tt_status tt_model_rechoose(tt_model *m, int threads);
 
 /* The float matrices' kinds, shared by the loader and the memory plan
  * (memory.c), which must count what the loader allocates. */
