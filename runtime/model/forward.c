@@ -99,22 +99,38 @@ static inline void pf_dispatch(tt_state *s, int part, uint64_t t0, double work_n
     s->prof->bytes[part] += bytes;
 }
 
-/* matmul, its time and bytes added to `part` when profiling. */
+/* n matrices on the same input x (ternary: quantized in qa): one
+ * dispatch for q/k/v or gate/up when their kernels allow it
+ * (tt_linear_forward_many); time and bytes added to `part` when profiling. */
+static tt_status pmatmul_many(tt_state *s, int part, const tt_mat *const *W, int n, tt_qact *qa, const float *x, int ldx,
+                              int ntok, float *const *y, const int *ldy, tt_pool *pool) {
+    const tt_case_times b = s->prof ? s->case_times[0] : (tt_case_times){0};
+    const uint64_t t0 = pf_now(s);
+    tt_status st = TT_OK;
+    if (W[0]->ternary) {
+        const tt_linear *L[TT_LINEAR_MANY_MAX];
+        for (int i = 0; i < n; i++) L[i] = &W[i]->lin;
+        s->ws.times = s->prof ? s->case_times : NULL;
+        st = tt_linear_forward_many(L, n, qa, y, ldy, pool, &s->ws);
+        s->ws.times = NULL;
+    } else {
+        for (int i = 0; i < n && st == TT_OK; i++) st = matmul(W[i], qa, x, ldx, ntok, y[i], ldy[i], pool, &s->ws);
+    }
+    if (!s->prof) return st;
+    double bytes = 0;
+    for (int i = 0; i < n; i++) bytes += W[i]->ternary ? (double)W[i]->lin.w_bytes : (double)W[i]->f.bytes;
+    const tt_case_times *a = &s->case_times[0];
+    if (W[0]->ternary)
+        pf_dispatch(s, part, t0, (double)(a->kernel_ns - b.kernel_ns), (double)(a->prep_ns - b.prep_ns), bytes);
+    else /* float baselines: the whole wall time */
+        pf_dispatch(s, part, t0, (double)(tt_now_ns() - t0), 0, bytes);
+    return st;
+}
+
+/* One matrix. */
 static tt_status pmatmul(tt_state *s, int part, const tt_mat *W, tt_qact *qa, const float *x, int ldx, int n, float *y,
                          int ldy, tt_pool *pool) {
-    if (!s->prof) return matmul(W, qa, x, ldx, n, y, ldy, pool, &s->ws);
-    const tt_case_times b = s->case_times[0];
-    const uint64_t t0 = tt_now_ns();
-    s->ws.times = W->ternary ? s->case_times : NULL;
-    const tt_status st = matmul(W, qa, x, ldx, n, y, ldy, pool, &s->ws);
-    s->ws.times = NULL;
-    const tt_case_times *a = &s->case_times[0];
-    if (W->ternary)
-        pf_dispatch(s, part, t0, (double)(a->kernel_ns - b.kernel_ns), (double)(a->prep_ns - b.prep_ns),
-                    (double)W->lin.w_bytes);
-    else /* float baselines: the whole wall time */
-        pf_dispatch(s, part, t0, (double)(tt_now_ns() - t0), 0, (double)W->f.bytes);
-    return st;
+    return pmatmul_many(s, part, &W, 1, qa, x, ldx, n, &y, &ldy, pool);
 }
 
 /* Activations of n tokens (row stride ld) quantized into qa, timed as act_quant. */
@@ -260,10 +276,10 @@ static tt_status attention_block(const tt_model *m, tt_state *s, int l, int n, t
     for (int t = 0; t < n; t++) fk->rmsnorm(s->xb + (size_t)t * D.xbd, s->x + (size_t)t * D.d, L->attn_norm, D.d, c->norm_eps);
     pf_add(s, TT_PROF_NORMS, t0, sizeof(float) * D.d);
     if (ternary && (st = pquant(s, &s->qa_hidden, s->xb, n, D.xbd)) != TT_OK) return st;
-    if ((st = pmatmul(s, TT_PROF_QKV, &L->wq, &s->qa_hidden, s->xb, D.xbd, n, s->q, D.qd, pool)) != TT_OK ||
-        (st = pmatmul(s, TT_PROF_QKV, &L->wk, &s->qa_hidden, s->xb, D.xbd, n, s->k, D.kv, pool)) != TT_OK ||
-        (st = pmatmul(s, TT_PROF_QKV, &L->wv, &s->qa_hidden, s->xb, D.xbd, n, s->v, D.kv, pool)) != TT_OK)
-        return st;
+    const tt_mat *qkv[3] = {&L->wq, &L->wk, &L->wv};
+    float *const qkv_y[3] = {s->q, s->k, s->v};
+    const int qkv_ld[3] = {D.qd, D.kv, D.kv};
+    if ((st = pmatmul_many(s, TT_PROF_QKV, qkv, 3, &s->qa_hidden, s->xb, D.xbd, n, qkv_y, qkv_ld, pool)) != TT_OK) return st;
     t0 = pf_now(s);
     for (int t = 0; t < n; t++) {
         const float *cs = s->rope_cos + (size_t)(pos + t) * (D.hd / 2), *sn = s->rope_sin + (size_t)(pos + t) * (D.hd / 2);
@@ -316,9 +332,10 @@ static tt_status ffn_block(const tt_model *m, tt_state *s, int l, int n, tt_pool
     for (int t = 0; t < n; t++) fk->rmsnorm(s->xb + (size_t)t * D.xbd, s->x + (size_t)t * D.d, L->ffn_norm, D.d, c->norm_eps);
     pf_add(s, TT_PROF_NORMS, t0, sizeof(float) * D.d);
     if (ternary && (st = pquant(s, &s->qa_hidden, s->xb, n, D.xbd)) != TT_OK) return st;
-    if ((st = pmatmul(s, TT_PROF_GATE_UP, &L->wgate, &s->qa_hidden, s->xb, D.xbd, n, s->hb, f, pool)) != TT_OK ||
-        (st = pmatmul(s, TT_PROF_GATE_UP, &L->wup, &s->qa_hidden, s->xb, D.xbd, n, s->hb2, f, pool)) != TT_OK)
-        return st;
+    const tt_mat *gu[2] = {&L->wgate, &L->wup};
+    float *const gu_y[2] = {s->hb, s->hb2};
+    const int gu_ld[2] = {f, f};
+    if ((st = pmatmul_many(s, TT_PROF_GATE_UP, gu, 2, &s->qa_hidden, s->xb, D.xbd, n, gu_y, gu_ld, pool)) != TT_OK) return st;
     t0 = pf_now(s);
     fk->glu(s->hb, s->hb2, (size_t)n * f, c->act == TT_ACT_SILU);
     for (int t = 0; t < n; t++) fk->rmsnorm(s->hb + (size_t)t * f, s->hb + (size_t)t * f, L->ffn_sub_norm, f, c->norm_eps);

@@ -174,6 +174,37 @@ void tt_case_run(const tt_case *c, tt_pool *pool) {
     tt_pool_run(pool, run_task, &r);
 }
 
+typedef struct {
+    const tt_case *c;
+    int n;
+    tt_pool *pool;
+} many_ctx;
+
+static void many_task(void *ctx, int tid, int nth) {
+    const many_ctx *r = ctx;
+    const tt_case *c0 = &r->c[0];
+    tt_case_times *tm = c0->times ? &c0->times[tid] : NULL;
+    uint64_t t = tm ? tt_now_ns() : 0, t1 = 0;
+    if (c0->v->act_prep) {
+        tt_case_prep(c0, tid, nth);
+        if (tm) t1 = tt_now_ns(), tm->prep_ns += t1 - t, t = t1;
+        if (nth > 1) tt_pool_barrier(r->pool); /* tables ready before any row uses them */
+        if (tm) t1 = tt_now_ns(), tm->barrier_ns += t1 - t, t = t1;
+    }
+    for (int i = 0; i < r->n; i++) {
+        const tt_case *c = &r->c[i];
+        int m0, m1;
+        tt_split_range(c->a.M, nth, tid, TT_MAX(1, c->v->row_align), &m0, &m1);
+        if (m0 < m1) tt_case_call(c, m0, m1, 0, c->a.N);
+    }
+    if (tm) tm->kernel_ns += tt_now_ns() - t;
+}
+
+void tt_case_run_many(const tt_case *c, int n, tt_pool *pool) {
+    many_ctx r = {c, n, pool};
+    tt_pool_run(pool, many_task, &r);
+}
+
 void tt_case_free(tt_case *c) {
     tt_free(c->w_own);
     memset(c, 0, sizeof *c);

@@ -91,6 +91,11 @@ void tt_case_prep(const tt_case *c, int tid, int nth);
 void tt_case_call(const tt_case *c, int m0, int m1, int n0, int n1);
 /* Tables and kernel over the pool's threads (pool may be NULL: this thread). */
 void tt_case_run(const tt_case *c, tt_pool *pool);
+/* Several cases of one token (N = 1) on the same activations in one pool
+ * dispatch: the tables of the first (all must have the same table
+ * builder, sharing c[0].act) built once, one barrier, then every thread
+ * runs its share of the rows of each case in turn. */
+void tt_case_run_many(const tt_case *c, int n, tt_pool *pool);
 /* Frees what the case owns (repacked weights); the workspace stays. */
 void tt_case_free(tt_case *c);
 
