@@ -29,6 +29,10 @@ void tt_fk_qprep(tt_fmat_kind kind, const int8_t *q, int K, int Kp, void *aux);
 void tt_fkq_i8_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1);
 void tt_fkq_q4_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1);
 #endif
+#if defined(__aarch64__)
+void tt_fkq_i8_neondot(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1);
+void tt_fkq_q4_neondot(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1);
+#endif
 
 #if defined(__x86_64__)
 void tt_fk_f16_avx512(const void *W, const float *rs, int K, const float *x, int ldx, int N, float *y, int ldy,
@@ -91,7 +95,7 @@ typedef struct {
     void (*rope)(float *v, int nheads, int hd, const float *cs, const float *sn);
     const char *isa;
     tt_fk_qrows_fn qi8, qq4;  /* quantized LM head rows                         */
-    const char *qisa;         /* "avx512vnni" or "c"                            */
+    const char *qisa;         /* "avx512vnni", "neondot" or "c"                 */
 } tt_fkern_table;
 const tt_fkern_table *tt_fkern(void);
 /* The portable-C table (the tests' reference). */

@@ -201,6 +201,13 @@ const tt_fkern_table *tt_fkern(void) {
         t.qisa = "avx512vnni";
     }
 #endif
+#if defined(__aarch64__)
+    if (tt_cpu_features() & TT_FEAT_DOTPROD) {
+        t.qi8 = tt_fkq_i8_neondot;
+        t.qq4 = tt_fkq_q4_neondot;
+        t.qisa = "neondot";
+    }
+#endif
     fk_table = t; /* identical contents if two threads race here */
     atomic_store_explicit(&fk_ready, 1, memory_order_release);
     return &fk_table;
