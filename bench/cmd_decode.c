@@ -142,6 +142,7 @@ static void untuned_note(tt_reporter *rep, const untuned_set *u, const tt_model 
 typedef struct head_check {
     int tokens;   /* --accuracy-tokens (0: skip)                  */
     int state;    /* 0 not measured yet, 1 measured, -1 failed    */
+    int noted;    /* the note for people was printed              */
     tt_head_accuracy acc;
     char err[256];
 } head_check;
@@ -156,6 +157,21 @@ static void head_check_run(head_check *h, const tt_model *m, tt_weightfile *wf, 
     progress_end(prog);
     h->state = st == TT_OK ? 1 : -1;
     if (st != TT_OK) snprintf(h->err, sizeof h->err, "%s", tt_last_error());
+}
+
+/* For people: the figures under the table (once per run). */
+static void head_check_note(tt_reporter *rep, head_check *h, const tt_model *m) {
+    if (h->tokens <= 0 || h->state == 0 || h->noted) return;
+    h->noted = 1;
+    if (h->state < 0) {
+        tt_report_note(rep, "LM head %s vs fp16: not measured: %s", tt_fmat_kind_name(m->w.lm_head.kind), h->err);
+        return;
+    }
+    tt_report_note(rep,
+                   "LM head %s vs fp16 over %d greedy tokens: top-1 agreement %.1f%%, mean KL %.3g nats, largest "
+                   "|logit difference| %.3g of the logit range",
+                   tt_fmat_kind_name(m->w.lm_head.kind), h->acc.tokens, 100 * h->acc.top1, h->acc.mean_kl,
+                   h->acc.max_rel_diff);
 }
 
 /* The tg row's accuracy fields: null with the reason when not measured. */
@@ -178,38 +194,29 @@ static void show_remark(const tt_record *r, char *b, size_t n) {
     if (st && strcmp(st, "ok") != 0) snprintf(b, n, "%s%s%s", st, err ? ": " : "", err ? err : "");
     else if (!tt_rec_d(r, "stable", 1)) snprintf(b, n, "unstable");
 }
-#define DECODE_COLS \
-    TT_COL("model", NULL, -20), \
-    TT_COL("format", NULL, -6), \
-    TT_COL("threads", NULL, 7), \
-    TT_COL("phase", NULL, 5), \
-    TT_COL("tokens", NULL, 6), \
-    TT_COL_NUM("tokens_per_s", "tokens/s", 10, "%.2f", 1), \
-    TT_COL_NUM("tokens_per_s_p25", "p25", 9, "%.2f", 1), \
-    TT_COL_NUM("tokens_per_s_p75", "p75", 9, "%.2f", 1), \
-    TT_COL_SHOW("IQR", 6, show_iqr), \
-    TT_COL_NUM("cv", NULL, 6, "%.1f%%", 100), \
-    TT_COL_NUM("bytes_per_token", "MiB/token", 11, "%.2f", 1.0 / (1 << 20)), \
-    TT_COL_NUM("gbps", "GB/s", 7, "%.2f", 1), \
-    TT_COL_NUM("bw_gbps", "bw GB/s", 7, "%.2f", 1), \
+static const tt_column decode_cols[] = {
+    TT_COL("model", NULL, -20),
+    TT_COL("format", NULL, -6),
+    TT_COL("threads", NULL, 7),
+    TT_COL("phase", NULL, 5),
+    TT_COL("tokens", NULL, 6),
+    TT_COL_NUM("tokens_per_s", "tokens/s", 10, "%.2f", 1),
+    TT_COL_NUM("tokens_per_s_p25", "p25", 9, "%.2f", 1),
+    TT_COL_NUM("tokens_per_s_p75", "p75", 9, "%.2f", 1),
+    TT_COL_SHOW("IQR", 6, show_iqr),
+    TT_COL_NUM("cv", NULL, 6, "%.1f%%", 100),
+    TT_COL_NUM("bytes_per_token", "MiB/token", 11, "%.2f", 1.0 / (1 << 20)),
+    TT_COL_NUM("gbps", "GB/s", 7, "%.2f", 1),
+    TT_COL_NUM("bw_gbps", "bw GB/s", 7, "%.2f", 1),
     TT_COL_NUM("bw_fraction", "%bw", 7, "%.1f%%", 100),
-static const tt_column decode_cols[] = {DECODE_COLS TT_COL_SHOW("", 0, show_remark)};
-/* with a quantized LM head: its accuracy against fp16 too */
-static const tt_column decode_head_cols[] = {
-    DECODE_COLS
-    TT_COL_NUM("head_top1", "head top1", 9, "%.1f%%", 100),
-    TT_COL_NUM("head_kl", "head KL", 8, "%.2e", 1),
-    TT_COL_NUM("head_max_rel_diff", "head diff", 9, "%.2e", 1),
     TT_COL_SHOW("", 0, show_remark),
 };
-static const tt_table decode_head_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, decode_head_cols);
 static const tt_table decode_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, decode_cols);
 
 static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     const double gbps = r->bytes_per_token * r->st.median / 1e9;
     const double frac = r->bw_gbps > 0 ? gbps / r->bw_gbps : NAN;
-    const int qhead = r->m->w.lm_head.kind == TT_FM_I8 || r->m->w.lm_head.kind == TT_FM_Q4;
-    tt_rec_begin(rec, "decode", qhead && r->head && r->head->tokens > 0 ? &decode_head_table : &decode_table);
+    tt_rec_begin(rec, "decode", &decode_table);
     tt_rec_str(rec, "status", "ok");
     tt_rec_str(rec, "model", r->model);
     tt_rec_str(rec, "format", r->format);
@@ -450,6 +457,7 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool, double bw,
             report_profile(a->rep, a->rec, cfg->name, r.format, T, "tg", &prof_tg, tg_total, (long long)G * R, bw);
         }
         untuned_note(a->rep, &untuned, &m, T);
+        head_check_note(a->rep, a->head, &m);
     }
     tt_state_free(&sst);
     return st;
