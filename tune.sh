@@ -9,7 +9,7 @@
 #
 # Runs set-up first (scripts/setup.sh: Debian packages, .venv, build), then
 # verifies every kernel bit-exactly, measures, selects, and writes
-# results/<machine-id>/tuned.json, tuned.tsv and kernel_runs.jsonl.
+# results/<machine-id>/tuned.json, tuned.tsv, kernel_runs.jsonl and report/.
 set -euo pipefail
 cd "$(dirname "$0")"
 for a in "$@"; do

@@ -86,7 +86,8 @@ int tt_cmd_end(tt_cmd *c, int rc);
  * kind "context", schema_version, command, date, machine_id, cpu, arch,
  * features, logical_cpus, cores, l1d_bytes, l2_bytes, l3_bytes,
  * mem_total_bytes, topology_source, threads, cache, pinning, build_type,
- * compiler, generator_hash, variants, load_avg_1m, warning (a debug or
+ * compiler, generator_hash, variants, load_avg_1m, openblas_core,
+ * openblas_threads, openblas_note (tt_blas_select), warning (a debug or
  * sanitizer build; for commands that measure, other processes using the
  * CPU over a 200 ms sample; else null).  People see it as "# ..." lines. */
 #define TT_SCHEMA_VERSION 1
@@ -103,6 +104,14 @@ typedef struct {
 } tt_context;
 void tt_context_build(tt_context *c, const tt_context_args *a);
 void tt_context_free(tt_context *c);
+/* The fp32 baseline's OpenBLAS core: when OpenBLAS chose a core below the
+ * CPU's ISA (a generic one on an AVX2 / AVX-512 CPU), or
+ * $TRITUNE_OPENBLAS_CORETYPE names one, set OPENBLAS_CORETYPE and
+ * re-execute (argv: main's).  A user's own OPENBLAS_CORETYPE stands.
+ * Call first thing in main().  tt_blas_note: what was done, or why it could
+ * not be (then *failed = 1 and the context carries it as a warning). */
+void tt_blas_select(char **argv);
+const char *tt_blas_note(int *failed);
 /* Build type string ("Release", "Debug", "Debug+ASan+UBSan"). */
 const char *tt_build_type(void);
 

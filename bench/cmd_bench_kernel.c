@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "meter.h"
 #include "core/rng.h"
 #include "core/timing.h"
 #include "seam/bandwidth.h"
@@ -168,10 +169,11 @@ typedef struct {
     tt_stats st;        /* per-call ns */
     long reps;
     int verified;
+    tt_meter_phase ph; /* energy and counters over the timed calls */
 } result;
 
 static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool *pool, tt_workspace *ws,
-                    const bench_opts *o, result *res) {
+                    const bench_opts *o, tt_meter *meter, result *res) {
     tt_case cs;
     tt_status st = tt_case_init(&cs, v, s->M, &s->x, s->y, s->M, ws);
     if (st != TT_OK) {
@@ -209,6 +211,8 @@ static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool 
     double *samples = malloc(sizeof(double) * MAXS);
     int n = 0;
     long reps = 0;
+    tt_meter_phase_reset(&res->ph);
+    tt_meter_begin(meter, &res->ph);
     uint64_t start = tt_now_ns();
     while (n < MAXS && (n < 10 || (double)(tt_now_ns() - start) * 1e-9 < o->min_time)) {
         uint64_t s0 = tt_now_ns();
@@ -220,6 +224,7 @@ static void measure(const tt_variant *v, shape_state *s, int streaming, tt_pool 
         samples[n++] = (double)(tt_now_ns() - s0) / batch;
         reps += batch;
     }
+    tt_meter_end(meter, &res->ph);
     res->st = tt_stats_compute(samples, n);
     res->reps = reps;
     res->status = "ok";
@@ -302,6 +307,7 @@ static const tt_column kernel_cols[] = {
     TT_COL_NUM("bw_fraction", "%bw", 5, "%.0f%%", 100),
     TT_COL_NUM("peak_fraction", "%peak", 6, "%.0f%%", 100),
     TT_COL_NUM("cv", "cv", 6, "%.1f%%", 100),
+    TT_COL_NUM("joules_per_call", "uJ/call", 8, "%.4g", 1e6),
     TT_COL_SHOW("", 0, show_remark),
 };
 static const tt_table kernel_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, kernel_cols);
@@ -324,7 +330,7 @@ static double peak_for(peaks *pk, tt_pool *pool, const tt_variant *v) {
 }
 
 static void report(tt_reporter *rep, tt_record *rec, const tt_variant *v, const shape_state *s, int T, int streaming,
-                   const result *r, double bw, double peak) {
+                   const result *r, double bw, double peak, const tt_meter *meter) {
     const double ns = r->st.median;
     const size_t wb = s->wbytes ? s->wbytes : tt_wformat_bytes(v->wfmt, s->M, s->K);
     const double gbps = ns > 0 ? (double)wb / ns : 0;
@@ -366,6 +372,7 @@ static void report(tt_reporter *rep, tt_record *rec, const tt_variant *v, const 
             tt_rec_num(rec, "peak_gops", peak > 0 ? peak : NAN);
             tt_rec_num(rec, "peak_fraction", peak > 0 ? gops / peak : NAN);
         }
+        tt_meter_fields(rec, meter, &r->ph, (double)r->reps, 0);
     }
     if (r->note[0]) tt_rec_str(rec, "note", r->note);
     tt_report_row(rep, rec);
@@ -449,10 +456,13 @@ int cmd_bench_kernel(int argc, char **argv) {
     for (int i = 0; i < o.nthr; i++)
         snprintf(tdesc + strlen(tdesc), sizeof tdesc - strlen(tdesc), "%s%d", i ? "," : "", o.thr[i]);
     snprintf(cdesc, sizeof cdesc, "%s", o.ncache == 2 ? "warm,streaming" : cache_names[o.cache[0]]);
+    tt_meter meter; /* before the pools: the counters follow the threads created after them */
+    tt_meter_open(&meter);
     /* context once; pinning reported from the first pool */
     tt_pool *p0 = tt_pool_create(o.thr[0], o.pin);
     if (!p0) {
         free(sel);
+        tt_meter_close(&meter);
         return tt_die(TT_E_NOMEM);
     }
     tt_context ctx;
@@ -532,12 +542,13 @@ int cmd_bench_kernel(int argc, char **argv) {
                                 bw = tt_bandwidth_probe_pool(pool, TT_MAX(s.wbytes, (size_t)4096), 0.2, NULL);
                                 bw_done = 1;
                             }
-                            measure(v, &s, streaming, pool, &ws, &o, &r);
+                            tt_meter_idle(&meter, 0.5); /* once, just before the first timed calls */
+                            measure(v, &s, streaming, pool, &ws, &o, &meter, &r);
                             if (strcmp(r.status, "ok") != 0) any_fail = 1;
                             else unstable |= !tt_stats_stable(&r.st);
                         }
                         const double peak = strcmp(r.status, "ok") == 0 ? peak_for(&pk, pool, v) : -1;
-                        report(&c.rep, &rec, v, &s, T, streaming, &r, bw, peak);
+                        report(&c.rep, &rec, v, &s, T, streaming, &r, bw, peak, &meter);
                     }
                     shape_free(&s);
                 }
@@ -547,6 +558,7 @@ int cmd_bench_kernel(int argc, char **argv) {
     }
 out:
     if (o.progress) fprintf(stderr, "\r\033[K");
+    tt_meter_close(&meter);
     tt_rec_free(&rec);
     tt_workspace_free(&ws);
     free(sel);

@@ -29,6 +29,7 @@
 
 #include "cli.h"
 #include "core/timing.h"
+#include "meter.h"
 #include "core/rng.h"
 #include "model/model.h"
 #include "seam/bandwidth.h"
@@ -86,6 +87,8 @@ typedef struct {
     const struct untuned_set *untuned; /* shapes without a tuned entry, or NULL      */
     int reused;                    /* weights kept from an earlier thread count      */
     double huge;                   /* bytes in huge pages after the load, < 0 unknown */
+    const tt_meter *meter;
+    const tt_meter_phase *ph; /* energy and counters over the phase's timed repetitions */
 } row;
 
 /* ---- untuned shapes (results/<machine-id>/tuned.tsv, seam/tuning.c) --------------------------------------- */
@@ -125,6 +128,14 @@ static void find_untuned(untuned_set *u, const tt_model *m, const char *model_ar
     if (u->n)
         snprintf(u->command, sizeof u->command, "./tune.sh --model %s --format %s --threads %d", model_arg,
                  tt_wformat_name(m->opts.format), T);
+}
+
+/* The rows' fields (every row has them: one CSV header): null when the
+ * format has no tuned kernels (baselines) or a variant is forced. */
+static void untuned_fields(tt_record *rec, const untuned_set *u) {
+    if (u && u->total) tt_rec_strs(rec, "untuned_shapes", u->list, u->n);
+    else tt_rec_null(rec, "untuned_shapes");
+    tt_rec_str(rec, "tune_command", u && u->n ? u->command : NULL);
 }
 
 static void untuned_note(tt_reporter *rep, const untuned_set *u, const tt_model *m, int T) {
@@ -174,16 +185,18 @@ static void head_check_note(tt_reporter *rep, head_check *h, const tt_model *m) 
                    h->acc.max_rel_diff);
 }
 
-/* The tg row's accuracy fields: null with the reason when not measured. */
+/* The accuracy fields (every row has them: one CSV header), set in the tg
+ * row of a quantized head (h non-NULL and measured), else null; with
+ * head_error when the comparison failed. */
 static void head_check_fields(tt_record *rec, const head_check *h) {
-    if (!h || h->tokens <= 0 || h->state == 0) return;
-    const int ok = h->state == 1;
-    tt_rec_str(rec, "head_reference", "fp16");
-    tt_rec_int(rec, "head_tokens", ok ? h->acc.tokens : 0);
+    const int ok = h && h->tokens > 0 && h->state == 1;
+    tt_rec_str(rec, "head_reference", h && h->tokens > 0 && h->state ? "fp16" : NULL);
+    if (ok) tt_rec_int(rec, "head_tokens", h->acc.tokens);
+    else tt_rec_null(rec, "head_tokens");
     tt_rec_num(rec, "head_max_rel_diff", ok ? h->acc.max_rel_diff : NAN);
     tt_rec_num(rec, "head_top1", ok ? h->acc.top1 : NAN);
     tt_rec_num(rec, "head_kl", ok ? h->acc.mean_kl : NAN);
-    if (!ok) tt_rec_str(rec, "head_error", h->err);
+    tt_rec_str(rec, "head_error", h && h->state < 0 ? h->err : NULL);
 }
 
 /* (p75 - p25) / median of tokens/s, the spread tt_stats_stable judges */
@@ -198,8 +211,7 @@ static const tt_column decode_cols[] = {
     TT_COL("model", NULL, -20),
     TT_COL("format", NULL, -6),
     TT_COL("threads", NULL, 7),
-    TT_COL("phase", NULL, 5),
-    TT_COL("tokens", NULL, 6),
+    TT_COL("test", NULL, 7), /* llama-bench's names: pp512, tg128 */
     TT_COL_NUM("tokens_per_s", "tokens/s", 10, "%.2f", 1),
     TT_COL_NUM("tokens_per_s_p25", "p25", 9, "%.2f", 1),
     TT_COL_NUM("tokens_per_s_p75", "p75", 9, "%.2f", 1),
@@ -209,6 +221,7 @@ static const tt_column decode_cols[] = {
     TT_COL_NUM("gbps", "GB/s", 7, "%.2f", 1),
     TT_COL_NUM("bw_gbps", "bw GB/s", 7, "%.2f", 1),
     TT_COL_NUM("bw_fraction", "%bw", 7, "%.1f%%", 100),
+    TT_COL_NUM("joules_per_token", "J/token", 8, "%.3g", 1),
     TT_COL_SHOW("", 0, show_remark),
 };
 static const tt_table decode_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, decode_cols);
@@ -222,6 +235,9 @@ static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     tt_rec_str(rec, "format", r->format);
     tt_rec_int(rec, "threads", r->threads);
     tt_rec_str(rec, "phase", r->phase);
+    char test[48]; /* llama-bench's name of the test: pp512, tg128 */
+    snprintf(test, sizeof test, "%s%d", r->phase, r->tokens);
+    tt_rec_str(rec, "test", test);
     tt_rec_int(rec, "tokens", r->tokens);
     tt_rec_int(rec, "prompt", r->prompt);
     tt_rec_int(rec, "gen", r->gen);
@@ -252,11 +268,10 @@ static void report(tt_reporter *rep, tt_record *rec, const row *r) {
     tt_rec_bool(rec, "weights_reused", r->reused);
     tt_rec_num(rec, "huge_page_bytes", r->huge >= 0 ? r->huge : NAN);
     if (r->n_ids > 0) tt_rec_ints(rec, "first_ids", r->gen_ids, TT_MIN(r->n_ids, 16));
-    if (r->n_ids > 0) head_check_fields(rec, r->head);
-    if (r->untuned && r->untuned->total) {
-        tt_rec_strs(rec, "untuned_shapes", r->untuned->list, r->untuned->n);
-        tt_rec_str(rec, "tune_command", r->untuned->n ? r->untuned->command : NULL);
-    }
+    else tt_rec_null(rec, "first_ids"); /* every row has the same fields (one CSV header) */
+    head_check_fields(rec, r->n_ids > 0 ? r->head : NULL);
+    untuned_fields(rec, r->untuned);
+    tt_meter_fields(rec, r->meter, r->ph, (double)r->tokens * r->ph->en.n, 1);
     tt_report_row(rep, rec);
 }
 
@@ -317,6 +332,7 @@ typedef struct {
     int profile;         /* --profile: profile rows        */
     head_check *head;    /* the LM head's accuracy         */
     const char *model_arg; /* --model as given (tune command) */
+    tt_meter *meter;     /* energy and counters            */
 } run_args;
 
 /* ---- the weights, built once per run (--threads 1,2 reuse them) -------------------------------------------- */
@@ -396,6 +412,10 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool, double bw,
     int *gen = a->ptoks + P;
     tt_prof prof_pp = {0}, prof_tg = {0};
     double pp_total = 0, tg_total = 0; /* seconds of the timed repetitions */
+    tt_meter_idle(a->meter, 0.5); /* idle power just before the first timed phase */
+    tt_meter_phase pp_ph, tg_ph;
+    tt_meter_phase_reset(&pp_ph);
+    tt_meter_phase_reset(&tg_ph);
     for (int rep = -1; rep < R && st == TT_OK; rep++) { /* rep -1: warm-up, discarded */
         if (rep >= 0) progress_msg(prog, "repetition %d/%d", rep + 1, R);
         else progress_msg(prog, "warm-up");
@@ -403,14 +423,17 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool, double bw,
         int last = 0;
         if (P > 0) {
             sst.prof = a->profile && rep >= 0 ? &prof_pp : NULL;
+            if (rep >= 0) tt_meter_begin(a->meter, &pp_ph);
             const uint64_t t0 = tt_now_ns();
             st = tt_model_prefill(&m, &sst, a->ptoks, P, pool);
             const double dt = (tt_now_ns() - t0) / 1e9;
+            if (rep >= 0) tt_meter_end(a->meter, &pp_ph);
             if (rep >= 0) a->pp_s[rep] = P / dt, pp_total += dt;
             last = tt_argmax(sst.logits, cfg->vocab);
         }
         if (G > 0 && st == TT_OK) {
             sst.prof = a->profile && rep >= 0 ? &prof_tg : NULL;
+            if (rep >= 0) tt_meter_begin(a->meter, &tg_ph);
             const uint64_t t0 = tt_now_ns();
             for (int g = 0; g < G && st == TT_OK; g++) {
                 gen[g] = last;
@@ -418,6 +441,7 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool, double bw,
                 last = tt_argmax(sst.logits, cfg->vocab);
             }
             const double dt = (tt_now_ns() - t0) / 1e9;
+            if (rep >= 0) tt_meter_end(a->meter, &tg_ph);
             if (rep >= 0) a->tg_s[rep] = G / dt, tg_total += dt;
         }
         sst.prof = NULL;
@@ -431,10 +455,11 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool, double bw,
                  .prompt = P, .gen = G, .batch = a->mo->batch, .reps = R, .seed = a->seed, .load_s = load_s,
                  .weights = a->wf ? "weight file" : "generated: ternary P(-1)=P(0)=P(+1)=1/3, seeded",
                  .tuning = a->mo->tuning ? a->tuning : NULL, .head = a->head, .untuned = &untuned,
-                 .reused = k->reused, .huge = k->huge};
+                 .reused = k->reused, .huge = k->huge, .meter = a->meter};
         if (P > 0) {
             r.phase = "pp";
             r.tokens = P;
+            r.ph = &pp_ph;
             r.st = tt_stats_compute(a->pp_s, R);
             /* the weights are read once per prefill chunk */
             const int chunks = TT_CEIL_DIV(P, a->mo->batch);
@@ -445,11 +470,16 @@ static tt_status run_threads(const run_args *a, int T, tt_pool *pool, double bw,
         if (G > 0) {
             r.phase = "tg";
             r.tokens = G;
+            r.ph = &tg_ph;
             r.st = tt_stats_compute(a->tg_s, R);
             r.bytes_per_token = tt_model_bytes_per_token(&m, P + (G + 1) / 2);
             r.gen_ids = gen;
             r.n_ids = G;
             report(a->rep, a->rec, &r);
+            const double frac = bw > 0 ? r.bytes_per_token * r.st.median / 1e9 / bw : 1;
+            if (a->fmt == TT_FMT_FP16 && frac < 0.8) /* the baseline must stream at the read bandwidth */
+                tt_report_note(a->rep, "fp16 baseline at %d thread(s) streams at %.0f%% of the read bandwidth: "
+                               "speed-ups over it overstate (docs/energy.md, \"Honest baselines\")", T, 100 * frac);
             *a->unstable |= !tt_stats_stable(&r.st);
         }
         if (a->profile) {
@@ -610,6 +640,8 @@ int cmd_bench_decode(int argc, char **argv) {
     kept_model kept = {0};
     char tdesc[64];
     snprintf(tdesc, sizeof tdesc, "%s", tt_cmd_opt(&c, "threads") ? tt_cmd_opt(&c, "threads") : "1");
+    tt_meter meter; /* before the pools: the counters follow the threads created after them */
+    tt_meter_open(&meter);
     int *ptoks = malloc(sizeof(int) * (size_t)(P + G + 1));
     double *pp_s = malloc(sizeof(double) * (size_t)R), *tg_s = malloc(sizeof(double) * (size_t)R);
     if (!ptoks || !pp_s || !tg_s) {
@@ -674,7 +706,7 @@ int cmd_bench_decode(int argc, char **argv) {
             header = 1;
         }
         run_args ra = {&cfg, &mo, wf, fmt, P, G, R, seed, &prog, &c.rep, &rec, &unstable, tuned, ptoks,
-                       pp_s, tg_s, tt_cmd_opt(&c, "profile") != NULL, &head, mpath ? mpath : cfg.name};
+                       pp_s, tg_s, tt_cmd_opt(&c, "profile") != NULL, &head, mpath ? mpath : cfg.name, &meter};
         /* an error is a row (and a message); the other thread counts still run */
         if ((st = run_threads(&ra, T, pool, bws[ti], &kept)) != TT_OK) {
             char msg[512];
@@ -694,6 +726,7 @@ int cmd_bench_decode(int argc, char **argv) {
     }
 out:
     if (kept.built) tt_model_free(&kept.m);
+    tt_meter_close(&meter);
     if (wf) tt_weightfile_close(wf);
     if (mo.tuning) tt_tuning_free(&tuning);
     free(ptoks);

@@ -1,49 +1,12 @@
 /* tritune info: what this machine is and what can be measured on it. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <linux/perf_event.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "core/counters.h"
+#include "core/energy.h"
 #include "seam/variant.h"
-
-/* Can this process open a hardware instruction counter? */
-static int hw_counters_readable(char *why, size_t n) {
-    struct perf_event_attr pe;
-    memset(&pe, 0, sizeof pe);
-    pe.type = PERF_TYPE_HARDWARE;
-    pe.size = sizeof pe;
-    pe.config = PERF_COUNT_HW_INSTRUCTIONS;
-    pe.disabled = 1;
-    pe.exclude_kernel = 1;
-    pe.exclude_hv = 1;
-    long fd = syscall(__NR_perf_event_open, &pe, 0, -1, -1, 0);
-    if (fd < 0) {
-        snprintf(why, n, "perf_event_open(instructions) failed: %s", strerror(errno));
-        return 0;
-    }
-    close((int)fd);
-    snprintf(why, n, "perf_event_open(instructions) ok");
-    return 1;
-}
-
-static int rapl_readable(char *why, size_t n) {
-    const char *p = getenv("TRITUNE_RAPL_PATH") ? getenv("TRITUNE_RAPL_PATH") : "/sys/class/powercap/intel-rapl:0/energy_uj";
-    FILE *f = fopen(p, "r");
-    if (!f) {
-        snprintf(why, n, "%s: %s", p, strerror(errno));
-        return 0;
-    }
-    unsigned long long v;
-    int ok = fscanf(f, "%llu", &v) == 1;
-    fclose(f);
-    snprintf(why, n, "%s: %s", p, ok ? "readable" : "unreadable");
-    return ok;
-}
 
 /* ---- how people see the info row (the context's "# ..." lines come first) ---------- */
 static void show_memory(const tt_record *r, char *b, size_t n) {
@@ -53,14 +16,18 @@ static void show_hwloc(const tt_record *r, char *b, size_t n) {
     snprintf(b, n, "%s", tt_rec_d(r, "hwloc", 0) ? "yes (topology and pinning)" : "no (sysfs topology, sched affinity pinning)");
 }
 static void show_openblas(const tt_record *r, char *b, size_t n) {
-    snprintf(b, n, "%s", tt_rec_d(r, "openblas", 0) ? "yes (fp32 baseline)" : "no (fp32 baseline unavailable)");
+    if (tt_rec_d(r, "openblas", 0))
+        snprintf(b, n, "yes (fp32 baseline): core %s, %.0f thread(s)", tt_rec_s(r, "openblas_core"),
+                 tt_rec_d(r, "openblas_threads", 0));
+    else snprintf(b, n, "no (fp32 baseline unavailable)");
 }
 static void show_counters(const tt_record *r, char *b, size_t n) {
     snprintf(b, n, "%s (%s)", tt_rec_d(r, "hw_counters", 0) ? "available" : "unavailable",
              tt_rec_s(r, "hw_counters_detail"));
 }
-static void show_rapl(const tt_record *r, char *b, size_t n) {
-    snprintf(b, n, "%s (%s)", tt_rec_d(r, "rapl_energy", 0) ? "available" : "unavailable", tt_rec_s(r, "rapl_detail"));
+static void show_energy(const tt_record *r, char *b, size_t n) {
+    snprintf(b, n, "%s (%s)", tt_rec_d(r, "energy", 0) ? tt_rec_s(r, "energy_method") : "unavailable",
+             tt_rec_s(r, "energy_detail"));
 }
 static void show_amx(const tt_record *r, char *b, size_t n) {
     snprintf(b, n, "%s (%s)", tt_rec_d(r, "amx", 0) ? "available" : "unavailable", tt_rec_s(r, "amx_detail"));
@@ -71,7 +38,7 @@ static void show_variants(const tt_record *r, char *b, size_t n) {
 static const tt_column info_lines[] = {
     TT_COL_SHOW("memory", 0, show_memory),       TT_COL_SHOW("hwloc", 0, show_hwloc),
     TT_COL_SHOW("openblas", 0, show_openblas),   TT_COL_SHOW("hw counters", 0, show_counters),
-    TT_COL_SHOW("RAPL energy", 0, show_rapl),    TT_COL_SHOW("AMX tiles", 0, show_amx),
+    TT_COL_SHOW("energy", 0, show_energy),    TT_COL_SHOW("AMX tiles", 0, show_amx),
     TT_COL_SHOW("variants", 0, show_variants),
 };
 static const tt_table info_table = TT_TABLE(TT_TABLE_LINES, NULL, info_lines);
@@ -82,8 +49,17 @@ int cmd_info(int argc, char **argv) {
     if (rc != TT_CMD_GO) return rc;
     tt_context ctx;
     tt_context_build(&ctx, &(tt_context_args){.command = "info", .header = 1});
-    char cw[256], rw[256];
-    int hw = hw_counters_readable(cw, sizeof cw), rapl = rapl_readable(rw, sizeof rw);
+    tt_energy en;
+    tt_energy_open(&en);
+    tt_counters ctr;
+    tt_counters_open(&ctr);
+    char cw[1200] = "", miss[1024];
+    for (int id = 0; id < TT_CTR_N; id++) /* what counts, then what does not and why */
+        if (ctr.available[id])
+            snprintf(cw + strlen(cw), sizeof cw - strlen(cw), "%s%s: %s", cw[0] ? "; " : "",
+                     tt_counter_name((tt_counter_id)id), ctr.event[id]);
+    tt_counters_unavailable(&ctr, miss, sizeof miss);
+    if (miss[0]) snprintf(cw + strlen(cw), sizeof cw - strlen(cw), "%s%s", cw[0] ? "; " : "", miss);
     int runnable = 0;
     for (int i = 0; i < tt_n_variants; i++) runnable += (tt_variants[i].features & ctx.feats) == tt_variants[i].features;
 #ifdef TT_HAVE_HWLOC
@@ -107,16 +83,22 @@ int cmd_info(int argc, char **argv) {
     tt_rec_copy(&r, &ctx.rec, "topology_source");
     tt_rec_bool(&r, "hwloc", hwloc);
     tt_rec_bool(&r, "openblas", openblas);
-    tt_rec_bool(&r, "hw_counters", hw);
+    tt_rec_copy(&r, &ctx.rec, "openblas_core");
+    tt_rec_copy(&r, &ctx.rec, "openblas_threads");
+    tt_rec_copy(&r, &ctx.rec, "openblas_note");
+    tt_rec_bool(&r, "hw_counters", ctr.any);
     tt_rec_str(&r, "hw_counters_detail", cw);
-    tt_rec_bool(&r, "rapl_energy", rapl);
-    tt_rec_str(&r, "rapl_detail", rw);
+    tt_rec_bool(&r, "energy", en.available);
+    tt_rec_str(&r, "energy_method", en.method);
+    tt_rec_str(&r, "energy_detail", en.detail);
     tt_rec_bool(&r, "amx", (ctx.feats & TT_FEAT_AMXINT8) != 0);
     tt_rec_str(&r, "amx_detail", tt_amx_status());
     tt_rec_copy(&r, &ctx.rec, "variants");
     tt_rec_int(&r, "variants_runnable", runnable);
     tt_report_row(&c.rep, &r);
     tt_rec_free(&r);
+    tt_counters_close(&ctr);
+    tt_energy_close(&en);
     tt_context_free(&ctx);
     return tt_cmd_end(&c, TT_EXIT_OK);
 }

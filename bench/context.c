@@ -1,12 +1,15 @@
 /* tritune CLI: the context record, built once per command (see cli.h). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "model/fmat.h"
 #include "seam/variant.h"
 
 const char *tt_build_type(void) {
@@ -53,6 +56,60 @@ static double loadavg1(void) {
     return getloadavg(l, 3) > 0 ? l[0] : -1;
 }
 
+/* ---- the fp32 baseline's OpenBLAS core ---------------------------------------------------
+ * OpenBLAS picks its kernels once, in its library constructor, which runs
+ * before any constructor of ours (a dependency is initialised first): so a
+ * setenv("OPENBLAS_CORETYPE") in-process comes too late, and the one way
+ * to choose the core is to set it and re-execute (docs/decode.md). */
+#define REEXEC_ENV "TRITUNE_OPENBLAS_REEXEC" /* set across the re-exec: the core OpenBLAS chose first */
+static char blas_note[320];
+static int blas_failed;
+
+void tt_blas_select(char **argv) {
+    const char *core = tt_blas_core();
+    if (!core) return;
+    const char *forced = getenv("TRITUNE_OPENBLAS_CORETYPE"), *user = getenv("OPENBLAS_CORETYPE");
+    const char *was = getenv(REEXEC_ENV);
+    const uint32_t feats = tt_cpu_features();
+    if (was) { /* after our re-exec: did it take? */
+        const char *want = user ? user : "?";
+        if (strcasecmp(core, want) == 0)
+            snprintf(blas_note, sizeof blas_note, "core %s selected by tritune (OpenBLAS chose %s for this CPU; "
+                     "OPENBLAS_CORETYPE set and the process re-executed)", core, was);
+        else {
+            snprintf(blas_note, sizeof blas_note, "OpenBLAS runs core %s although tritune asked for %s (it chose %s "
+                     "first): the fp32 baseline may be slower than this CPU allows", core, want, was);
+            blas_failed = 1;
+        }
+        unsetenv(REEXEC_ENV);
+        return;
+    }
+    const char *want = forced && forced[0] ? forced : user ? NULL : tt_blas_core_wanted(core, feats);
+    if (user && !forced) { /* the user's choice stands; say when it cripples the baseline */
+        if (tt_blas_core_wanted(core, feats)) {
+            snprintf(blas_note, sizeof blas_note, "OPENBLAS_CORETYPE=%s (set by the user) runs core %s, below this CPU's "
+                     "ISA (%s would fit): the fp32 baseline is slower than this CPU allows", user, core,
+                     tt_blas_core_wanted(core, feats));
+            blas_failed = 1;
+        }
+        return;
+    }
+    if (!want || strcasecmp(want, core) == 0) return;
+    setenv("OPENBLAS_CORETYPE", want, 1);
+    setenv(REEXEC_ENV, core, 1);
+    execv("/proc/self/exe", argv);
+    /* still here: say so loudly, and run on with the core we have */
+    snprintf(blas_note, sizeof blas_note, "OpenBLAS chose core %s for this CPU; tritune could not re-execute with "
+             "OPENBLAS_CORETYPE=%s (%s): the fp32 baseline is slower than this CPU allows", core, want, strerror(errno));
+    blas_failed = 1;
+    unsetenv(REEXEC_ENV);
+}
+
+const char *tt_blas_note(int *failed) {
+    if (failed) *failed = blas_failed;
+    return blas_note[0] ? blas_note : NULL;
+}
+
 /* ---- how people see it: a few "# ..." lines ------------------------------------------ */
 static void show_title(const tt_record *r, char *b, size_t n) {
     snprintf(b, n, "tritune %s  %s  %s (%s)", tt_rec_s(r, "command"), tt_rec_s(r, "date"), tt_rec_s(r, "cpu"),
@@ -88,9 +145,14 @@ static void show_warning(const tt_record *r, char *b, size_t n) {
     if (w) snprintf(b, n, "WARNING: %s", w);
 }
 
+static void show_blas(const tt_record *r, char *b, size_t n) {
+    const char *note = tt_rec_s(r, "openblas_note");
+    if (note && !strstr(tt_rec_s(r, "warning") ? tt_rec_s(r, "warning") : "", note)) snprintf(b, n, "fp32 baseline: %s", note);
+}
+
 static const tt_column context_lines[] = {
     {.show = show_title}, {.show = show_features}, {.show = show_machine}, {.show = show_settings},
-    {.show = show_warning},
+    {.show = show_blas},  {.show = show_warning},
 };
 static const tt_table context_table = TT_TABLE(TT_TABLE_LINES, "# ", context_lines);
 
@@ -106,7 +168,7 @@ void tt_context_build(tt_context *c, const tt_context_args *a) {
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     const double load = loadavg1();
     const char *build = tt_build_type();
-    char warn[256] = "";
+    char warn[640] = "";
     if (strcmp(build, "Release") != 0) snprintf(warn, sizeof warn, "non-release build (%s): timings are not meaningful", build);
     else if (a->measuring) {
         const double others = others_busy_cpus();
@@ -139,6 +201,14 @@ void tt_context_build(tt_context *c, const tt_context_args *a) {
     tt_rec_str(r, "generator_hash", tt_generator_hash);
     tt_rec_int(r, "variants", tt_n_variants);
     tt_rec_num(r, "load_avg_1m", load);
+    int blas_bad;
+    const char *bnote = tt_blas_note(&blas_bad);
+    tt_rec_str(r, "openblas_core", tt_blas_core());
+    if (tt_blas_core()) tt_rec_int(r, "openblas_threads", tt_blas_threads());
+    else tt_rec_null(r, "openblas_threads");
+    tt_rec_str(r, "openblas_note", bnote);
+    if (blas_bad && strlen(warn) + 2 < sizeof warn)
+        snprintf(warn + strlen(warn), sizeof warn - strlen(warn), "%s%s", warn[0] ? "; " : "", bnote);
     tt_rec_str(r, "warning", warn[0] ? warn : NULL);
 }
 

@@ -6,7 +6,7 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: tritune <command> [options]   (every command takes --help and --json)\n\n"
+            "usage: tritune <command> [options]   (every command takes --help, --json and --output md|csv|json)\n\n"
             "commands:\n"
             "  info              CPU, ISA features, cores, caches, counters/energy availability\n"
             "  list              kernel variants and whether each can run on this CPU;\n"
@@ -20,6 +20,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    tt_blas_select(argv); /* may re-execute with OPENBLAS_CORETYPE set */
     if (argc < 2) {
         usage(stderr);
         return TT_EXIT_USAGE;

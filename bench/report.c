@@ -371,9 +371,156 @@ static void json_note(tt_reporter *rep, const char *text) {
 
 const tt_reporter_ops tt_report_json = {"json", json_record, json_record, json_note, NULL};
 
+/* ---- the markdown reporter (llama-bench's default look) ---------------------------------- */
+/* A cell with '|' escaped, so it stays one cell. */
+static void md_cell(line *l, const char *s) {
+    for (; *s; s++) {
+        if (*s == '|') put(l, "\\", 1);
+        put(l, s, 1);
+    }
+}
+
+static void md_record(tt_reporter *rep, const tt_record *r) {
+    const tt_table *t = r->table;
+    if (!t || (rep->quiet && r->routine)) return;
+    line l = {0};
+    char cell[1024];
+    if (t->style == TT_TABLE_LINES) { /* a list: "- label: value" */
+        for (int i = 0; i < t->ncols; i++) {
+            tt_cell_text(r, &t->cols[i], cell, sizeof cell);
+            if (!cell[0]) continue;
+            puts_(&l, "- ");
+            if (t->cols[i].label) {
+                puts_(&l, t->cols[i].label);
+                puts_(&l, ": ");
+            }
+            puts_(&l, cell);
+            emit(&l, rep->out);
+        }
+        rep->shown = NULL;
+        free(l.b);
+        return;
+    }
+    if (rep->shown != t) { /* a blank line, the header, the alignment row */
+        emit(&l, rep->out);
+        for (int i = 0; i < t->ncols; i++) {
+            puts_(&l, "| ");
+            md_cell(&l, col_label(&t->cols[i]));
+            puts_(&l, " ");
+        }
+        puts_(&l, "|");
+        emit(&l, rep->out);
+        for (int i = 0; i < t->ncols; i++) puts_(&l, t->cols[i].width > 0 ? "| ---: " : "| --- ");
+        puts_(&l, "|");
+        emit(&l, rep->out);
+        rep->shown = t;
+    }
+    for (int i = 0; i < t->ncols; i++) {
+        tt_cell_text(r, &t->cols[i], cell, sizeof cell);
+        if (!cell[0] && t->cols[i].width) snprintf(cell, sizeof cell, "-"); /* as the table shows it */
+        puts_(&l, "| ");
+        md_cell(&l, cell);
+        puts_(&l, " ");
+    }
+    puts_(&l, "|");
+    emit(&l, rep->out);
+    free(l.b);
+}
+
+static void md_note(tt_reporter *rep, const char *text) {
+    fprintf(rep->out, "\n%s\n", text);
+    fflush(rep->out);
+    rep->shown = NULL;
+}
+
+const tt_reporter_ops tt_report_md = {"md", md_record, md_record, md_note, NULL};
+
+/* ---- the CSV reporter: every field, a header whenever the fields change -------------- */
+static void csv_string(line *l, const char *s) {
+    if (!strpbrk(s, ",\"\n\r")) {
+        puts_(l, s);
+        return;
+    }
+    put(l, "\"", 1);
+    for (; *s; s++) put(l, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
+    put(l, "\"", 1);
+}
+
+static void csv_value(line *l, const tt_field *f) {
+    char num[40];
+    switch (f->type) {
+    case TT_VAL_NULL: break; /* empty */
+    case TT_VAL_STR: csv_string(l, f->s); break;
+    case TT_VAL_BOOL: puts_(l, f->i ? "true" : "false"); break;
+    case TT_VAL_INT:
+        snprintf(num, sizeof num, "%lld", f->i);
+        puts_(l, num);
+        break;
+    case TT_VAL_NUM:
+        snprintf(num, sizeof num, "%.6g", f->d);
+        puts_(l, num);
+        break;
+    case TT_VAL_INTS: {
+        line v = {0};
+        for (int k = 0; k < f->n; k++) {
+            snprintf(num, sizeof num, "%s%d", k ? ";" : "", f->ints[k]);
+            puts_(&v, num);
+        }
+        csv_string(l, v.b ? v.b : "");
+        free(v.b);
+        break;
+    }
+    case TT_VAL_STRS: {
+        line v = {0};
+        const char *p = f->s;
+        for (int k = 0; k < f->n; k++, p += strlen(p) + 1) {
+            if (k) put(&v, ";", 1);
+            puts_(&v, p);
+        }
+        csv_string(l, v.b ? v.b : "");
+        free(v.b);
+        break;
+    }
+    }
+}
+
+static void csv_record(tt_reporter *rep, const tt_record *r) {
+    if (rep->quiet && r->routine) return;
+    line keys = {0}, l = {0};
+    for (int i = 0; i < r->n; i++) {
+        if (i) put(&keys, ",", 1);
+        csv_string(&keys, r->f[i].key);
+    }
+    if (!rep->csv_keys || strcmp(rep->csv_keys, keys.b ? keys.b : "") != 0) {
+        if (rep->csv_keys) emit(&l, rep->out); /* a blank line between sections */
+        free(rep->csv_keys);
+        rep->csv_keys = strdup(keys.b ? keys.b : "");
+        puts_(&l, keys.b ? keys.b : "");
+        emit(&l, rep->out);
+    }
+    for (int i = 0; i < r->n; i++) {
+        if (i) put(&l, ",", 1);
+        csv_value(&l, &r->f[i]);
+    }
+    /* not emit(): it trims trailing blanks, and a CSV field may end in one */
+    put(&l, "\n", 1);
+    fputs(l.b, rep->out);
+    fflush(rep->out);
+    free(l.b);
+    free(keys.b);
+}
+
+static void csv_end(tt_reporter *rep) {
+    free(rep->csv_keys);
+    rep->csv_keys = NULL;
+}
+
+const tt_reporter_ops tt_report_csv = {"csv", csv_record, csv_record, json_note, csv_end};
+
 /* ---- the reporter interface ----------------------------------------------------------- */
 const tt_reporter_ops *tt_reporter_by_name(const char *name) {
-    const tt_reporter_ops *all[] = {&tt_report_table, &tt_report_json};
+    if (!strcmp(name, "jsonl")) return &tt_report_json; /* JSON lines under llama-bench's name */
+    const tt_reporter_ops *all[] = {&tt_report_table, &tt_report_json, &tt_report_md, &tt_report_csv};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (strcmp(all[i]->name, name) == 0) return all[i];
     return NULL;

@@ -11,8 +11,9 @@
  *     order (the tuner reads these: field names and values are an API);
  *   - tt_report_table: for people; prints what the record's table layout
  *     (tt_table) selects, aligned, and the notes.
- * A CSV or markdown reporter is one more tt_reporter_ops (and a name in
- * tt_reporter_by_name). */
+ *   - tt_report_md and tt_report_csv: markdown and CSV (--output md|csv),
+ *     in the manner of llama-bench's -o.
+ * A reporter is one more tt_reporter_ops and a name in tt_reporter_by_name. */
 #ifndef TT_REPORT_H
 #define TT_REPORT_H
 
@@ -121,12 +122,21 @@ struct tt_reporter {
     const tt_reporter_ops *ops;
     FILE *out;
     int quiet;             /* leave out routine rows (table)               */
-    const tt_table *shown; /* layout whose header was printed last (table) */
+    const tt_table *shown; /* layout whose header was printed last (table, md) */
+    char *csv_keys;        /* the fields of the last CSV header (csv)          */
 };
 
 extern const tt_reporter_ops tt_report_table;
 extern const tt_reporter_ops tt_report_json;
-/* "table" or "json" -> its ops, else NULL. */
+/* Markdown: a record's table layout as a pipe table (columns right-aligned
+ * where the people's table right-aligns them), LINES layouts as lists. */
+extern const tt_reporter_ops tt_report_md;
+/* CSV (RFC 4180 quoting): every field of every record, as JSON has them;
+ * a header line before the first record and whenever the fields change
+ * (the context record, then the rows), sections separated by a blank
+ * line; null is an empty field, lists are ';'-separated. */
+extern const tt_reporter_ops tt_report_csv;
+/* "table", "json", "jsonl" (the same JSON lines), "md", "csv" -> its ops, else NULL. */
 const tt_reporter_ops *tt_reporter_by_name(const char *name);
 
 void tt_reporter_init(tt_reporter *rep, const tt_reporter_ops *ops, FILE *out);

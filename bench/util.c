@@ -177,7 +177,8 @@ tt_status tt_cli_load_model(const char *arg, tt_config *c) {
 
 /* ---- a command's start -------------------------------------------------------------- */
 static const tt_opt common_opts[] = {
-    {"json", 0, NULL, "JSON lines: a context record, then one record per row"},
+    {"json", 0, NULL, "JSON lines: a context record, then one record per row (= --output json)"},
+    {"output", 1, NULL, "table (default) | md | csv | json | jsonl (json and jsonl: the same JSON lines)"},
     {"help", 0, NULL, "this help"},
 };
 enum { NCOMMON = (int)(sizeof common_opts / sizeof *common_opts) };
@@ -190,9 +191,11 @@ int tt_cmd_start(tt_cmd *c, int argc, char **argv) {
     const int n = c->nopts + NCOMMON;
     if (args_parse(c->name, argc, argv, all, n)) return TT_EXIT_USAGE;
     for (int j = 0; j < c->nopts; j++) c->opts[j].value = all[j].value; /* the values found */
-    const char *json = all[c->nopts].value, *help = all[c->nopts + 1].value; /* common_opts' order */
+    /* common_opts' order */
+    const char *json = all[c->nopts].value, *output = all[c->nopts + 1].value, *help = all[c->nopts + 2].value;
     if (help) {
-        printf("usage: tritune %s%s%s [--json]\n\nOptions:\n", c->name, c->synopsis[0] ? " " : "", c->synopsis);
+        printf("usage: tritune %s%s%s [--json | --output md|csv|json]\n\nOptions:\n", c->name, c->synopsis[0] ? " " : "",
+               c->synopsis);
         for (int j = 0; j < n; j++) {
             char left[64];
             snprintf(left, sizeof left, "--%s%s", all[j].name, all[j].takes_value ? " VALUE" : "");
@@ -200,7 +203,12 @@ int tt_cmd_start(tt_cmd *c, int argc, char **argv) {
         }
         return TT_EXIT_OK;
     }
-    tt_reporter_init(&c->rep, json ? &tt_report_json : &tt_report_table, stdout);
+    const tt_reporter_ops *ops = json ? &tt_report_json : &tt_report_table;
+    if (output && !(ops = tt_reporter_by_name(output)))
+        return tt_usage_error(c->name, "--output wants table, md, csv, json or jsonl, got '%s'", output);
+    if (json && output && ops != &tt_report_json)
+        return tt_usage_error(c->name, "--json and --output %s exclude each other", output);
+    tt_reporter_init(&c->rep, ops, stdout);
     return TT_CMD_GO;
 }
 

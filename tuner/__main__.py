@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import report
 from . import select as sel
 from . import strategies
 from .runner import HarnessError, Runner
@@ -276,6 +277,7 @@ def main(argv=None):
         print(f"WARNING: {kctx['warning']}")
     print(f"wrote {out_dir / 'tuned.json'} ({len(run_entries)} entries from this run, {kept} kept from earlier runs)"
           f" in {elapsed:.0f} s")
+    report.after_tuning(out_dir)
     missing = [e for e in run_entries if not e["best"]]
     return 1 if missing else 0
 

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/cpu.h"
 #include "model/fkern.h"
@@ -331,6 +332,46 @@ const char *tt_fmat_impl(tt_fmat_kind kind) {
 #endif
     if (kind == TT_FM_I8 || kind == TT_FM_Q4) return tt_fkern()->qisa;
     return tt_fkern()->isa;
+}
+
+const char *tt_blas_core(void) {
+#ifdef TT_HAVE_OPENBLAS
+    return openblas_get_corename();
+#else
+    return NULL;
+#endif
+}
+
+int tt_blas_threads(void) {
+#ifdef TT_HAVE_OPENBLAS
+    return openblas_get_num_threads();
+#else
+    return 0;
+#endif
+}
+
+/* OpenBLAS's x86-64 core names by the widest vector ISA their kernels use
+ * (driver/others/dynamic.c's corename table, 0.3.21). */
+static int blas_core_level(const char *core) {
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    static const char *const avx2[] = {"Haswell", "Zen", "Excavator"};
+    static const char *const generic[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai",
+                                          "Coppermine", "Northwood", "Banias", "Opteron", "Barcelona", "Bobcat",
+                                          "Sandybridge", "Bulldozer", "Piledriver", "Steamroller", "Unknown"};
+    for (size_t i = 0; i < sizeof avx512 / sizeof *avx512; i++)
+        if (!strcasecmp(core, avx512[i])) return 2;
+    for (size_t i = 0; i < sizeof avx2 / sizeof *avx2; i++)
+        if (!strcasecmp(core, avx2[i])) return 1;
+    for (size_t i = 0; i < sizeof generic / sizeof *generic; i++)
+        if (!strcasecmp(core, generic[i])) return 0;
+    return -1;
+}
+
+const char *tt_blas_core_wanted(const char *core, uint32_t feats) {
+    const int lvl = core ? blas_core_level(core) : -1;
+    const int cpu = (feats & TT_FEAT_AVX512F) && (feats & TT_FEAT_AVX512BW) ? 2 : (feats & TT_FEAT_AVX2) ? 1 : 0;
+    if (lvl < 0 || lvl >= cpu) return NULL;
+    return cpu == 2 ? "SkylakeX" : "Haswell";
 }
 
 typedef struct {

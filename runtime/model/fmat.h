@@ -59,6 +59,16 @@ const char *tt_fmat_kind_name(tt_fmat_kind kind);
 tt_status tt_fmat_forward(const tt_fmat *A, const float *x, int ldx, int N, float *y, int ldy, tt_pool *pool);
 const char *tt_fmat_impl(tt_fmat_kind kind); /* "avx512", "c", "openblas" */
 
+/* The BLAS behind fp32 (docs/decode.md, "Honest baselines"): OpenBLAS's
+ * core (openblas_get_corename) and thread count; NULL and 0 without it. */
+const char *tt_blas_core(void);
+int tt_blas_threads(void);
+/* The OpenBLAS core type a CPU with `feats` deserves when `core` is below
+ * its ISA (a generic SSE core, or an AVX2 core on an AVX-512 CPU):
+ * "SkylakeX" (AVX-512) or "Haswell" (AVX2); NULL when core is fine or
+ * unknown to this table. */
+const char *tt_blas_core_wanted(const char *core, uint32_t feats);
+
 /* IEEE half <-> float, portable (round to nearest even). */
 uint16_t tt_f32_to_f16(float f);
 float tt_f16_to_f32(uint16_t h);

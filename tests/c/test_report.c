@@ -157,8 +157,53 @@ static void test_lines(void) {
     CHECK(strcmp(cap_text(&c), want) == 0, "lines:\n got:\n%s want:\n%s", cap_text(&c), want);
     cap_close(&c);
     CHECK(tt_reporter_by_name("json") == &tt_report_json && tt_reporter_by_name("table") == &tt_report_table &&
-              !tt_reporter_by_name("csv"),
+              tt_reporter_by_name("jsonl") == &tt_report_json && tt_reporter_by_name("md") == &tt_report_md &&
+              tt_reporter_by_name("csv") == &tt_report_csv && !tt_reporter_by_name("xml"),
           "reporter names");
+    tt_rec_free(&r);
+}
+
+/* markdown: the people's columns as a pipe table, '|' escaped, right-aligned columns marked */
+static void test_md(void) {
+    tt_record r = {0};
+    fill(&r);
+    tt_rec_str(&r, "note", "a|b");
+    capture c;
+    cap_open(&c, &tt_report_md);
+    tt_report_row(&c.rep, &r);
+    tt_report_row(&c.rep, &r); /* one header for two rows */
+    const char *head = "\n| name | M | MxK | us | ok | none | ids | missing | note |\n"
+                       "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |\n";
+    const char *row = "| a\"b\\c?? | 256 | 256x-512 | 1.23 | yes | - | 3,-1,7 | - | a\\|b |\n";
+    char want[1024];
+    snprintf(want, sizeof want, "%s%s%s", head, row, row);
+    CHECK(strcmp(cap_text(&c), want) == 0, "md:\n got:\n%s want:\n%s", cap_text(&c), want);
+    cap_close(&c);
+    tt_rec_free(&r);
+}
+
+/* CSV: every field, quoted where needed, null empty, lists ';'-separated,
+ * a new header (after a blank line) only when the fields change */
+static void test_csv(void) {
+    tt_record r = {0};
+    capture c;
+    cap_open(&c, &tt_report_csv);
+    static const int ids[] = {3, -1};
+    for (int i = 0; i < 2; i++) {
+        tt_rec_begin(&r, "row", NULL);
+        tt_rec_str(&r, "s", i ? "plain" : "a,\"b\"");
+        tt_rec_num(&r, "x", 0.5);
+        tt_rec_null(&r, "n");
+        tt_rec_ints(&r, "ids", ids, 2);
+        tt_report_row(&c.rep, &r);
+    }
+    tt_rec_begin(&r, "other", NULL);
+    tt_rec_bool(&r, "ok", 1);
+    tt_report_row(&c.rep, &r);
+    tt_reporter_end(&c.rep);
+    const char *want = "kind,s,x,n,ids\nrow,\"a,\"\"b\"\"\",0.5,,3;-1\nrow,plain,0.5,,3;-1\n\nkind,ok\nother,true\n";
+    CHECK(strcmp(cap_text(&c), want) == 0, "csv:\n got:\n%s want:\n%s", cap_text(&c), want);
+    cap_close(&c);
     tt_rec_free(&r);
 }
 
@@ -218,6 +263,8 @@ int main(void) {
     test_json();
     test_table();
     test_lines();
+    test_md();
+    test_csv();
     test_stability();
     TEST_DONE("test_report");
 }
