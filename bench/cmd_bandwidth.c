@@ -19,6 +19,7 @@ static const tt_column bw_cols[] = {
     TT_COL_NUM("gbps_p75", "p75", 10, "%.1f", 1),
     TT_COL_SHOW("IQR", 6, show_iqr),
     TT_COL_NUM("cv", "cv", 6, "%.1f%%", 100),
+    TT_COL("strategy", NULL, -9),
     TT_COL_SHOW("", 0, show_stable),
 };
 static const tt_table bw_table = TT_TABLE(TT_TABLE_COLUMNS, NULL, bw_cols);
@@ -63,14 +64,19 @@ int cmd_bench_bandwidth(int argc, char **argv) {
         for (int bi = 0; bi < nb; bi++) {
             size_t bytes = (size_t)mibs[bi] << 20;
             tt_stats st;
-            if (tt_bandwidth_probe_pool(pool, bytes, min_time, &st) < 0) {
+            tt_bw_buffer buf;
+            const char *strategy = NULL;
+            if (tt_bw_buffer_init(&buf, bytes) < 0 || tt_bw_buffer_probe(&buf, pool, min_time, &st, &strategy) < 0) {
+                tt_bw_buffer_free(&buf);
                 rc = tt_die(TT_E_NOMEM);
                 break;
             }
+            tt_bw_buffer_free(&buf);
             tt_rec_begin(&r, "bandwidth", &bw_table);
             tt_rec_int(&r, "threads", threads[ti]);
             tt_rec_int(&r, "bytes", (long long)bytes);
             tt_rec_str(&r, "isa", tt_bandwidth_isa());
+            tt_rec_str(&r, "strategy", strategy); /* the best of plain, prefetch, streams */
             tt_rec_int(&r, "samples", st.n);
             tt_rec_num(&r, "gbps", st.median);
             tt_rec_num(&r, "gbps_p25", st.p25);

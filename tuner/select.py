@@ -1,54 +1,117 @@
-"""Selection: the best verified variant per (op, format, M, K, N, threads, cache)."""
+"""The verdict of one key: the finalists re-measured side by side, the tie
+group, the ratio to the runner-up with its confidence interval, and the
+roofline check of the winner."""
+
+import numpy as np
+
+from . import stats
 
 KEY = ("op", "format", "M", "K", "N", "threads", "cache")
+
+TIE_RULE = ("among the tie group, the variants whose paired ratio to the fastest has a CI reaching 1 "
+            "(not shown slower at all); of those the first by name")
+PROBE_SPREAD_MAX = 0.10   # a row whose probes spread more than this is flagged
+BW_ABOVE_MAX = 1.05       # a kernel reading more than 5% above its probe is flagged
 
 
 def key_of(row):
     return tuple(row[k] for k in KEY)
 
 
-def eligible(row):
-    """Only verified rows that were measured can win (a fast wrong kernel never does)."""
-    return row.get("kind") == "kernel" and row.get("status") == "ok" and row.get("verified") is True \
-        and row.get("median_ns", 0) > 0
+def probe_summary(probes):
+    """Median, spread ((max - min) / median) and count of the probe GB/s."""
+    g = [p["gbps"] for p in probes if isinstance(p.get("gbps"), (int, float)) and p["gbps"] > 0]
+    if not g:
+        return {"median_gbps": None, "spread": None, "probes": 0, "strategy": None}
+    med = float(np.median(g))
+    strat = [p.get("strategy") for p in probes if p.get("strategy")]
+    return {"median_gbps": round(med, 3), "spread": round((max(g) - min(g)) / med, 4), "probes": len(g),
+            "min_gbps": round(min(g), 3), "max_gbps": round(max(g), 3),
+            "strategy": max(set(strat), key=strat.count) if strat else None}
 
 
-def summary(row):
-    out = {k: row[k] for k in ("variant", "isa", "layout", "params", "median_ns", "p25_ns", "p75_ns", "cv",
-                                "gbps", "gweights_per_s", "bw_gbps", "bw_fraction", "verified", "stable", "samples")
-           if k in row}
+def bw_flags(fraction, bw, cache):
+    """(bw_flag, probe_flag): a reason when the kernel reads more than 5%
+    above its probe, and when the probe itself was unsteady."""
+    probe_flag = None
+    if bw["spread"] is not None and bw["spread"] > PROBE_SPREAD_MAX:
+        probe_flag = (f"probe unsteady: {bw['probes']} probes of this key spread {100 * bw['spread']:.0f}% "
+                      f"({bw['min_gbps']:.1f}-{bw['max_gbps']:.1f} GB/s): the machine was busy; rerun quiet")
+    bw_flag = None
+    if fraction is not None and fraction > BW_ABOVE_MAX:
+        if probe_flag:
+            why = "the probe was unsteady (see probe_flag), so the roofline is uncertain"
+        elif cache == "warm":
+            why = "warm: the weights are cache-resident and the probe of their size under-reads the cache"
+        else:
+            why = (f"the kernel streams faster than the best probe loop ({bw['strategy']}): "
+                   "the probe is below the real read limit here")
+        bw_flag = f"reads {100 * fraction:.0f}% of the probe: {why}"
+    return bw_flag, probe_flag
+
+
+def _summary(m, v, blocks):
+    row = m.rows[v]
+    allv = np.concatenate([np.asarray(b, dtype=float) for b in blocks.values()])
+    med = stats.pooled_median(blocks)
+    wb = row.get("weight_bytes") or 0
+    out = {k: row[k] for k in ("variant", "isa", "layout", "params", "verified") if k in row}
+    out.update({"median_ns": round(med, 1), "p25_ns": round(float(np.percentile(allv, 25)), 1),
+                "p75_ns": round(float(np.percentile(allv, 75)), 1), "samples": int(allv.size),
+                "blocks": len(blocks), "weight_bytes": wb,
+                "gbps": round(wb / med, 4) if med > 0 else None,
+                "gweights_per_s": round(m.key.M * m.key.K / med, 4) if med > 0 else None})
     return out
 
 
-def select(rows):
-    """Group rows by KEY; return a list of entries sorted by key."""
-    groups = {}
-    for r in rows:
-        if r.get("kind") != "kernel":
-            continue
-        groups.setdefault(key_of(r), []).append(r)
-    entries = []
-    for key in sorted(groups):
-        rs = groups[key]
-        ok = sorted((r for r in rs if eligible(r)), key=lambda r: r["median_ns"])
-        e = dict(zip(KEY, key))
-        e["candidates"] = len(rs)
-        e["measured"] = len(ok)
-        e["verify_failed"] = sum(1 for r in rs if r.get("status") == "verify_failed")
-        e["rejected"] = sum(1 for r in rs if r.get("status") not in ("ok", "verify_failed"))
-        if not ok:
-            e["best"] = None
-            e["error"] = "no verified variant could be measured for this shape"
-        else:
-            e["best"] = summary(ok[0])
-            if len(ok) > 1:
-                e["runner_up"] = summary(ok[1])
-                # how much slower the runner-up is; compare with the spread before trusting it
-                e["margin"] = ok[1]["median_ns"] / ok[0]["median_ns"] - 1.0
-                iqr = (ok[0]["p75_ns"] - ok[0]["p25_ns"]) / ok[0]["median_ns"]
-                e["margin_exceeds_spread"] = e["margin"] > iqr
-            else:
-                e["runner_up"] = None
-                e["margin"] = None
-        entries.append(e)
-    return entries
+def verdict(m, finalists, tol=0.01, passes=3, time_scale=0.4, seed=0, strategy=None):
+    """Re-measure the finalists side by side (round "final") and judge from
+    that round alone.  Returns the tuned.json entry of the key."""
+    e = dict(zip(KEY, m.key))
+    e["strategy"] = strategy
+    finalists = [v for v in finalists if v not in m.failed]
+    if len(finalists) == 1:  # a runner-up to compare with, when there is one
+        others = stats.rank({v: b for v, b in m.blocks.items() if v not in m.failed and v not in finalists})
+        finalists += others[:1]
+    if finalists:
+        m.measure(finalists, "final", passes=passes, time_scale=time_scale)
+    fb = {v: {k: s for k, s in m.blocks.get(v, {}).items() if k[0] == "final"} for v in finalists}
+    fb = {v: b for v, b in fb.items() if b and v not in m.failed}
+    e["candidates"] = len(m.candidates)
+    e["measured"] = len(m.blocks)
+    e["verify_failed"] = sum(1 for f in m.failed.values() if f["status"] == "verify_failed")
+    e["rejected"] = sum(1 for f in m.failed.values() if f["status"] != "verify_failed")
+    e["cost_s"] = round(m.cost, 3)
+    bw = probe_summary(m.probes)
+    e["bw"] = bw
+    if not fb:
+        e.update(best=None, winner=None, ties=[], runner_up=None, ratio_to_runner_up=None, tie_break=None,
+                 bw_flag=None, probe_flag=None, error="no verified variant could be measured for this shape")
+        return e
+    ranked = stats.rank(fb)
+    fastest = ranked[0]
+    rat = {v: stats.ratio(fb[fastest], fb[v], seed=stats.seed_of(seed, "final", v)) for v in ranked[1:]}
+    ties = [fastest] + [v for v in ranked[1:] if rat[v].lo <= 1 + tol]
+    not_slower = [fastest] + [v for v in ties[1:] if rat[v].lo <= 1.0]
+    winner = min(not_slower)
+    ties = sorted(ties)
+    runner = next((v for v in ranked if v != winner), None)
+    e["winner"] = winner
+    e["ties"] = ties
+    e["tie_break"] = TIE_RULE if len(ties) > 1 else None
+    e["tolerance"] = tol
+    e["best"] = _summary(m, winner, fb[winner])
+    e["runner_up"] = _summary(m, runner, fb[runner]) if runner else None
+    r = stats.ratio(fb[winner], fb[runner], seed=stats.seed_of(seed, "runner", runner)) if runner else None
+    e["ratio_to_runner_up"] = dict(r.as_dict(), bootstrap="paired blocks (round, pass), samples within blocks") \
+        if r else None
+    # schema 1's fields, for readers of older tuned.json: the runner-up's excess time and whether the CI excludes 0
+    e["margin"] = round(r.point - 1, 5) if r else None
+    e["margin_exceeds_spread"] = bool(r.lo > 1) if r else None
+    frac = None
+    if bw["median_gbps"] and e["best"]["gbps"]:
+        frac = e["best"]["gbps"] / bw["median_gbps"]
+    e["best"]["bw_gbps"] = bw["median_gbps"]
+    e["best"]["bw_fraction"] = round(frac, 4) if frac is not None else None
+    e["bw_flag"], e["probe_flag"] = bw_flags(frac, bw, m.key.cache)
+    return e

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cpu.h"
 #include "core/common.h"
+#include "core/cpu.h"
 
 static uint64_t read_c(const void *p, size_t bytes) {
     const uint64_t *q = p;
@@ -13,22 +13,55 @@ static uint64_t read_c(const void *p, size_t bytes) {
     return a0 ^ a1 ^ a2 ^ a3;
 }
 
+static uint64_t read_c_pf(const void *p, size_t bytes) {
+    const uint64_t *q = p;
+    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (size_t i = 0; i + 8 <= bytes / 8; i += 8) {
+        __builtin_prefetch((const char *)(q + i) + TT_BW_PREFETCH);
+        a0 ^= q[i] ^ q[i + 4], a1 ^= q[i + 1] ^ q[i + 5], a2 ^= q[i + 2] ^ q[i + 6], a3 ^= q[i + 3] ^ q[i + 7];
+    }
+    return a0 ^ a1 ^ a2 ^ a3;
+}
+
+static uint64_t read_c_streams(const void *p, size_t bytes) {
+    const uint64_t *q = p;
+    const size_t part = bytes / 8 / TT_BW_STREAMS / 4 * 4;
+    uint64_t a[TT_BW_STREAMS] = {0};
+    for (size_t i = 0; i + 4 <= part; i += 4)
+        for (int s = 0; s < TT_BW_STREAMS; s++) {
+            const uint64_t *r = q + (size_t)s * part + i;
+            a[s] ^= r[0] ^ r[1] ^ r[2] ^ r[3];
+        }
+    uint64_t x = 0;
+    for (int s = 0; s < TT_BW_STREAMS; s++) x ^= a[s];
+    return x;
+}
+
 typedef uint64_t (*read_fn)(const void *, size_t);
 
-static read_fn pick(const char **name) {
+static const char *const strategy_names[TT_BW_NSTRATEGIES] = {"plain", "prefetch", "streams"};
+
+/* the read loops of the best ISA, one per strategy */
+static const char *pick(read_fn fn[TT_BW_NSTRATEGIES]) {
     uint32_t f = tt_cpu_features();
 #if defined(__x86_64__)
-    if (f & TT_FEAT_AVX512F) return *name = "avx512", tt_bw_read_avx512;
-    if (f & TT_FEAT_AVX2) return *name = "avx2", tt_bw_read_avx2;
+    if (f & TT_FEAT_AVX512F) {
+        fn[0] = tt_bw_read_avx512, fn[1] = tt_bw_read_avx512_pf, fn[2] = tt_bw_read_avx512_streams;
+        return "avx512";
+    }
+    if (f & TT_FEAT_AVX2) {
+        fn[0] = tt_bw_read_avx2, fn[1] = tt_bw_read_avx2_pf, fn[2] = tt_bw_read_avx2_streams;
+        return "avx2";
+    }
 #endif
     (void)f;
-    return *name = "c", read_c;
+    fn[0] = read_c, fn[1] = read_c_pf, fn[2] = read_c_streams;
+    return "c";
 }
 
 const char *tt_bandwidth_isa(void) {
-    const char *n;
-    pick(&n);
-    return n;
+    read_fn fn[TT_BW_NSTRATEGIES];
+    return pick(fn);
 }
 
 typedef struct {
@@ -45,34 +78,66 @@ static void bw_task(void *c, int tid, int nth) {
     if (lo < hi) b->sink[tid % 64] = b->fn(b->buf + lo, hi - lo);
 }
 
-double tt_bandwidth_probe_pool(tt_pool *pool, size_t bytes, double min_time_s, tt_stats *st) {
-    bytes = TT_ROUND_UP(bytes, 4096);
-    char *buf = tt_alloc(bytes, 4096, 1);
-    if (!buf) return -1.0;
-    memset(buf, 1, bytes); /* fault every page in before timing */
-    const char *isa;
-    bw_ctx c = {.buf = buf, .bytes = bytes, .fn = pick(&isa)};
-    tt_pool_run(pool, bw_task, &c); /* warm-up pass */
+int tt_bw_buffer_init(tt_bw_buffer *b, size_t bytes) {
+    b->bytes = TT_ROUND_UP(bytes, 4096);
+    b->buf = tt_alloc(b->bytes, 4096, 1);
+    if (!b->buf) {
+        tt_set_error(TT_E_NOMEM, "bandwidth probe: cannot allocate %zu MiB", b->bytes >> 20);
+        return -1;
+    }
+    memset(b->buf, 1, b->bytes); /* fault every page in before timing */
+    return 0;
+}
+
+void tt_bw_buffer_free(tt_bw_buffer *b) {
+    tt_free(b->buf);
+    memset(b, 0, sizeof *b);
+}
+
+/* median GB/s of one strategy (after a warm-up pass when `warm`); -1 when out of memory */
+static double probe_one(const tt_bw_buffer *b, tt_pool *pool, read_fn fn, double min_time_s, int warm, tt_stats *st) {
+    bw_ctx c = {.buf = b->buf, .bytes = b->bytes, .fn = fn};
+    if (warm) tt_pool_run(pool, bw_task, &c); /* warm-up pass */
     enum { MAXS = 4096 };
     double *gbps = malloc(sizeof(double) * MAXS);
     if (!gbps) {
-        tt_free(buf);
         tt_set_error(TT_E_NOMEM, "bandwidth probe: out of memory");
         return -1.0;
     }
     int n = 0;
     uint64_t t_start = tt_now_ns();
-    while (n < MAXS && (n < 5 || (double)(tt_now_ns() - t_start) * 1e-9 < min_time_s)) {
+    while (n < MAXS && (n < 2 || (double)(tt_now_ns() - t_start) * 1e-9 < min_time_s)) {
         uint64_t t0 = tt_now_ns();
         tt_pool_run(pool, bw_task, &c);
         uint64_t t1 = tt_now_ns();
-        gbps[n++] = (double)bytes / (double)(t1 - t0);
+        gbps[n++] = (double)b->bytes / (double)(t1 - t0);
     }
-    tt_free(buf);
-    tt_stats s = tt_stats_compute(gbps, n);
+    *st = tt_stats_compute(gbps, n);
     free(gbps);
-    if (st) *st = s;
-    return s.median;
+    return st->median;
+}
+
+double tt_bw_buffer_probe(const tt_bw_buffer *b, tt_pool *pool, double min_time_s, tt_stats *st,
+                          const char **strategy) {
+    read_fn fn[TT_BW_NSTRATEGIES];
+    pick(fn);
+    tt_stats best = {0}, s;
+    int bi = 0;
+    for (int i = 0; i < TT_BW_NSTRATEGIES; i++) {
+        if (probe_one(b, pool, fn[i], min_time_s / TT_BW_NSTRATEGIES, i == 0, &s) < 0) return -1.0;
+        if (s.median > best.median) best = s, bi = i;
+    }
+    if (st) *st = best;
+    if (strategy) *strategy = strategy_names[bi];
+    return best.median;
+}
+
+double tt_bandwidth_probe_pool(tt_pool *pool, size_t bytes, double min_time_s, tt_stats *st) {
+    tt_bw_buffer b;
+    if (tt_bw_buffer_init(&b, bytes) < 0) return -1.0;
+    double r = tt_bw_buffer_probe(&b, pool, min_time_s, st, NULL);
+    tt_bw_buffer_free(&b);
+    return r;
 }
 
 double tt_bandwidth_probe(int threads, size_t bytes, double min_time_s, tt_stats *st) {

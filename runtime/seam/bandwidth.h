@@ -1,6 +1,10 @@
 /* tritune: read-only memory bandwidth probe (the roofline).
- * Every thread streams its slice of one buffer with wide loads and no
- * software prefetch; GB/s = 1e9 bytes per second of the whole buffer. */
+ * Every thread streams its slice of one buffer; GB/s = 1e9 bytes per second
+ * of the whole buffer.  A kernel that prefetches or reads several rows at
+ * once can beat one plain load stream, so the probe reads with several
+ * strategies (plain wide loads; the same with software prefetch
+ * TT_BW_PREFETCH bytes ahead; TT_BW_STREAMS interleaved streams per thread)
+ * and reports the best strategy's median. */
 #ifndef TT_BANDWIDTH_H
 #define TT_BANDWIDTH_H
 
@@ -13,19 +17,42 @@
 extern "C" {
 #endif
 
-/* Median read GB/s over passes of `bytes` at the pool's thread count
- * (repeated until min_time_s and at least 5 passes; one warm-up pass).
- * Returns a negative value (and sets the error) if the buffer cannot be
- * allocated.  st (may be NULL) receives the per-pass GB/s statistics. */
+#define TT_BW_PREFETCH 2048
+#define TT_BW_STREAMS 4
+#define TT_BW_NSTRATEGIES 3
+
+/* A probe buffer, allocated and faulted in once, probed many times (the
+ * tuner probes between the candidates of each key). */
+typedef struct {
+    char *buf;
+    size_t bytes;
+} tt_bw_buffer;
+
+/* 0, or -1 (error set) if `bytes` cannot be allocated. */
+int tt_bw_buffer_init(tt_bw_buffer *b, size_t bytes);
+void tt_bw_buffer_free(tt_bw_buffer *b);
+/* Best median read GB/s over the strategies at the pool's thread count;
+ * one warm-up pass, then each strategy reads passes until min_time_s /
+ * TT_BW_NSTRATEGIES (at least 2).  st (may be NULL) receives the winning
+ * strategy's per-pass statistics, strategy (may be NULL) its name. */
+double tt_bw_buffer_probe(const tt_bw_buffer *b, tt_pool *pool, double min_time_s, tt_stats *st, const char **strategy);
+
+/* One-shot forms: a buffer of `bytes` for the call.  Negative (error set)
+ * if it cannot be allocated. */
 double tt_bandwidth_probe_pool(tt_pool *pool, size_t bytes, double min_time_s, tt_stats *st);
 /* Same with a pinned pool of `threads` created for the call. */
 double tt_bandwidth_probe(int threads, size_t bytes, double min_time_s, tt_stats *st);
-/* Name of the read loop used ("avx512", "avx2", "c"). */
+/* Name of the read loops' ISA ("avx512", "avx2", "c"). */
 const char *tt_bandwidth_isa(void);
 
-/* per-ISA read loops (runtime/isa/bw_<isa>.c): return a value to defeat DCE */
+/* per-ISA read loops (runtime/isa/bw_<isa>.c): return a value to defeat DCE;
+ * _pf prefetches, _streams reads TT_BW_STREAMS parts side by side */
 uint64_t tt_bw_read_avx512(const void *p, size_t bytes);
+uint64_t tt_bw_read_avx512_pf(const void *p, size_t bytes);
+uint64_t tt_bw_read_avx512_streams(const void *p, size_t bytes);
 uint64_t tt_bw_read_avx2(const void *p, size_t bytes);
+uint64_t tt_bw_read_avx2_pf(const void *p, size_t bytes);
+uint64_t tt_bw_read_avx2_streams(const void *p, size_t bytes);
 
 #ifdef __cplusplus
 }

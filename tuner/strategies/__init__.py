@@ -1,10 +1,15 @@
-"""Search strategies: each module exposes OPTIONS (name -> (default, help))
-and tune(space, runner, options) -> list of kernel rows.  The registry maps
-names to modules; unknown strategy names or options are errors."""
+"""Search strategies.  Each module exposes OPTIONS (name -> (default, help))
+and search(m, options, seed) -> finalists: variant names, best first.
+m is a space.Measurer: m.candidates (names with tile parameters) and
+m.measure(variants, round, passes, time_scale).  The finalists go on to the
+verdict (select.verdict), which re-measures them side by side.  A strategy
+must be deterministic for a given seed and measured data, so that a rerun
+asks for the same (round, variants) and the cache answers it."""
 
-from . import brute_force
+from . import brute_force, model, random_search, race
 
-STRATEGIES = {"brute_force": brute_force}
+STRATEGIES = {"race": race, "brute_force": brute_force, "random": random_search, "model": model}
+DEFAULT = "race"
 
 
 def get(name):
@@ -14,7 +19,18 @@ def get(name):
 
 
 def check_options(mod, options):
+    """Options of a strategy: defaults, overridden by `options` (strings
+    from the command line are converted to the default's type)."""
     unknown = set(options) - set(mod.OPTIONS)
     if unknown:
-        raise ValueError(f"unknown option(s) for strategy: {', '.join(sorted(unknown))}")
-    return {k: options.get(k, d) for k, (d, _) in mod.OPTIONS.items()}
+        raise ValueError(f"unknown option(s) for this strategy: {', '.join(sorted(unknown))} "
+                         f"(have: {', '.join(sorted(mod.OPTIONS)) or 'none'})")
+    out = {}
+    for k, (d, _) in mod.OPTIONS.items():
+        v = options.get(k, d)
+        try:
+            v = type(d)(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"option {k} wants a {type(d).__name__}, got '{v}'")
+        out[k] = v
+    return out

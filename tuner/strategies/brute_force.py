@@ -1,8 +1,11 @@
-"""Every runnable variant on every point of the space, in one harness run
-(one process: the bandwidth probe and every variant share the conditions)."""
+"""Every candidate once, one pass at the full min-time; the finalists are
+the fastest few (the verdict re-measures them side by side)."""
 
-OPTIONS = {}
+from .. import stats
+
+OPTIONS = {"finalists": (3, "candidates passed to the verdict")}
 
 
-def tune(space, runner, options, on_row=None):
-    return runner.measure(space["format"], space["shapes"], space["batches"], space["threads"], on_row=on_row)
+def search(m, options, seed):
+    m.measure(m.alive(), "brute", passes=1)
+    return stats.rank({v: m.blocks[v] for v in m.alive() if v in m.blocks})[:options["finalists"]]

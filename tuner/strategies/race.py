@@ -1,0 +1,62 @@
+"""Racing (successive halving with an F-race style test).
+
+Round 0 measures every candidate once, briefly (first_time x min-time, at
+least first_samples samples: a slow variant shows itself in 2), and the
+fastest `keep` of them (by median; too few samples for a test) go on.
+Each later round re-measures the survivors side by side in `passes`
+interleaved passes (A B C, then C B A, ... in changing order: the harness
+rotates and reverses the order every pass) and drops every survivor that a
+paired bootstrap test on the raw samples shows slower than the leader (CI
+of its ratio to the leader entirely above 1); at most half go on after a
+round (by ratio to the leader), so the race ends in a few rounds even when nothing
+is significant.  It stops when one remains, when every survivor is tied
+with the leader within `tol` (CI of the ratio inside 1 +- tol), or after
+max_rounds.  The survivors are the finalists."""
+
+import math
+
+from .. import stats
+
+OPTIONS = {
+    "first_time": (0.1, "round 0: min-time fraction per candidate"),
+    "first_samples": (2, "round 0: at least this many samples per candidate"),
+    "keep": (0.15, "round 0: at most this fraction of the candidates survives (at least 3)"),
+    "round_time": (0.2, "later rounds: min-time fraction per candidate and pass"),
+    "passes": (2, "later rounds: interleaved passes"),
+    "tol": (0.01, "survivors within this ratio of the leader are tied"),
+    "max_rounds": (4, "rounds after round 0"),
+    "finalists": (3, "at most this many go to the verdict"),
+}
+
+
+def _order(m, alive, seed, rnd):
+    """Survivors fastest first with each one's ratio to the leader."""
+    blocks = {v: m.blocks[v] for v in alive if v in m.blocks}
+    ranked = stats.rank(blocks)
+    lead = ranked[0]
+    rat = {v: stats.ratio(blocks[lead], blocks[v], seed=stats.seed_of(seed, rnd, v)) for v in ranked[1:]}
+    ranked = [lead] + sorted(ranked[1:], key=lambda v: (rat[v].point, v))
+    return ranked, rat
+
+
+def search(m, options, seed):
+    o = options
+    m.measure(m.alive(), 0, passes=1, time_scale=o["first_time"], min_samples=o["first_samples"])
+    alive = [v for v in m.alive() if v in m.blocks]
+    if len(alive) < 2:
+        return alive
+    alive = stats.rank({v: m.blocks[v] for v in alive})[:max(3, math.ceil(len(alive) * o["keep"]))]
+    for rnd in range(1, o["max_rounds"] + 1):
+        if len(alive) < 2:
+            break
+        m.measure(alive, rnd, passes=o["passes"], time_scale=o["round_time"])
+        alive = [v for v in alive if v in m.blocks and v not in m.failed]
+        if len(alive) < 2:
+            break
+        ranked, rat = _order(m, alive, seed, rnd)
+        if all(rat[v].hi <= 1 + o["tol"] and rat[v].lo >= 1 - o["tol"] for v in ranked[1:]):
+            alive = ranked
+            break
+        kept = [ranked[0]] + [v for v in ranked[1:] if rat[v].lo <= 1.0]
+        alive = kept[:max(2, math.ceil(len(ranked) / 2))]
+    return alive[:o["finalists"]] if len(alive) > 1 else alive
