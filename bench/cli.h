@@ -43,12 +43,16 @@ typedef struct {
     const char *value;  /* out: value (or "1" for a flag), NULL if absent */
     const char *help;
 } tt_opt;
-/* Comma-separated positive integers ("1,2,4"); returns count or -1. */
+/* Comma-separated positive integers ("1,2,4"); returns count or -1 (also
+ * for an empty item: "1,,2", "4,"). */
 int tt_parse_int_list(const char *s, int *out, int max);
 /* "1,2,4" -> thread counts in [1, 1024]; returns the count or -1. */
 int tt_parse_threads(const char *s, int *out, int max);
 /* "6912x2560[,MxK...]" -> count or -1. */
 int tt_parse_shapes(const char *s, int *M, int *K, int max);
+/* Memory a command is about to ask for, checked before it allocates:
+ * TT_E_NOMEM (exit 3) naming `what` when bytes > MemAvailable. */
+tt_status tt_cli_check_memory(double bytes, const char *what);
 /* Strict int / double parse within [lo, hi]; -1 on error. */
 int tt_parse_int(const char *s, long lo, long hi, long *out);
 int tt_parse_double(const char *s, double lo, double hi, double *out);
@@ -56,7 +60,8 @@ int tt_parse_double(const char *s, double lo, double hi, double *out);
 /* A model named on the command line: a config file (an existing path, or
  * one with a '/' or ".json" in it) or a name in models/dummy/ under the
  * working directory.  Names may hold dots (bitnet-b1.58-2b-4t, dummy-3.8b).
- * An unknown name is TT_E_IO with the models that exist named. */
+ * An unknown name is TT_E_ARG (exit 2, like any missing file: core/file.h)
+ * with the models that exist named. */
 tt_status tt_cli_load_model(const char *arg, tt_config *c);
 
 /* ---- a command's start: options, help, reporter ---------------------------------- */
@@ -78,6 +83,13 @@ typedef struct {
 int tt_cmd_start(tt_cmd *c, int argc, char **argv);
 /* The value of option `name` (NULL when absent; "1" for a given flag). */
 const char *tt_cmd_opt(const tt_cmd *c, const char *name);
+/* --threads (default 1) into out (at most max): each count at most the CPUs
+ * this process may use (sched_getaffinity) unless the command's
+ * --oversubscribe flag is given.  Returns the count, or -1 after printing
+ * the usage error (the command returns TT_EXIT_USAGE). */
+int tt_cmd_threads(const tt_cmd *c, int *out, int max);
+#define TT_OPT_OVERSUBSCRIBE \
+    {"oversubscribe", 0, NULL, "allow more threads than the CPUs this process may use (timings then measure the scheduler)"}
 /* Finish the output; returns rc. */
 int tt_cmd_end(tt_cmd *c, int rc);
 

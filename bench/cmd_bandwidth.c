@@ -30,16 +30,22 @@ int cmd_bench_bandwidth(int argc, char **argv) {
         {"bytes", 1, NULL, "working-set list in MiB, e.g. 1,64,1024 (default 1024 = DRAM)"},
         {"min-time", 1, NULL, "seconds per measurement (default 0.5)"},
         {"no-pin", 0, NULL, "do not pin threads"},
+        TT_OPT_OVERSUBSCRIBE,
     };
     tt_cmd c = TT_CMD("bench bandwidth", "[--threads 1,2] [--bytes MiB,...] [--min-time S]", o);
     int rc = tt_cmd_start(&c, argc, argv);
     if (rc != TT_CMD_GO) return rc;
     int threads[16] = {1}, nt = 1, mibs[16] = {1024}, nb = 1;
     const char *s;
-    if ((s = tt_cmd_opt(&c, "threads")) && (nt = tt_parse_threads(s, threads, 16)) < 0)
-        return tt_usage_error(c.name, "--threads wants a list of thread counts in 1..1024, got '%s'", s);
+    if ((nt = tt_cmd_threads(&c, threads, 16)) < 0) return TT_EXIT_USAGE;
     if ((s = tt_cmd_opt(&c, "bytes")) && (nb = tt_parse_int_list(s, mibs, 16)) < 0)
         return tt_usage_error(c.name, "--bytes wants a list of sizes in MiB, got '%s'", s);
+    for (int bi = 0; bi < nb; bi++) { /* refused before anything is allocated */
+        char what[64];
+        snprintf(what, sizeof what, "--bytes %d (MiB)", mibs[bi]);
+        tt_status mst = tt_cli_check_memory((double)mibs[bi] * (1 << 20), what);
+        if (mst != TT_OK) return tt_cmd_end(&c, tt_die(mst));
+    }
     double min_time = 0.5;
     if ((s = tt_cmd_opt(&c, "min-time")) && tt_parse_double(s, 0.001, 600, &min_time))
         return tt_usage_error(c.name, "--min-time wants seconds in [0.001, 600], got '%s'", s);

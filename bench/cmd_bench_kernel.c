@@ -323,9 +323,7 @@ static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
     b->nbatch = 1, b->batch[0] = 1;
     if ((s = tt_cmd_opt(c, "batch")) && (b->nbatch = tt_parse_int_list(s, b->batch, MAXL)) < 0)
         return tt_usage_error(cmd, "--batch wants a list of positive integers, got '%s'", s);
-    b->nthr = 1, b->thr[0] = 1;
-    if ((s = tt_cmd_opt(c, "threads")) && (b->nthr = tt_parse_threads(s, b->thr, MAXL)) < 0)
-        return tt_usage_error(cmd, "--threads wants a list of thread counts in 1..1024, got '%s'", s);
+    if ((b->nthr = tt_cmd_threads(c, b->thr, MAXL)) < 0) return TT_EXIT_USAGE;
     b->ncache = 1, b->cache[0] = 1;
     if ((s = tt_cmd_opt(c, "cache"))) {
         if (!strcmp(s, "warm")) b->cache[0] = 0;
@@ -357,6 +355,18 @@ static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
     b->pin = !tt_cmd_opt(c, "no-pin");
     b->huge = !tt_cmd_opt(c, "no-hugepages");
     b->progress = tt_cmd_opt(c, "progress") != NULL || isatty(2);
+    /* the largest case's memory, refused before anything is allocated: the int8
+     * test matrix, its packed copies, activations, outputs and the streaming copies */
+    for (int si = 0; si < b->nshape; si++)
+        for (int bi = 0; bi < b->nbatch; bi++) {
+            const double M = b->M[si], K = b->K[si], N = b->batch[bi];
+            const double need = M * K * 2.0 + N * K * 2.0 + 8.0 * M * N +
+                                (b->cache[b->ncache - 1] ? (double)b->stream_bytes : 0);
+            char what[96];
+            snprintf(what, sizeof what, "shape %dx%d at batch %d", b->M[si], b->K[si], b->batch[bi]);
+            tt_status st = tt_cli_check_memory(need, what);
+            if (st != TT_OK) return tt_die(st);
+        }
     return TT_CMD_GO;
 }
 
@@ -757,6 +767,7 @@ int cmd_bench_kernel(int argc, char **argv) {
         {"stream-mib", 1, NULL, "total size of the rotated weight copies in MiB (default 1024)"},
         {"seed", 1, NULL, "seed for weights and activations (default 1)"},
         {"no-pin", 0, NULL, "do not pin threads to cores"},
+        TT_OPT_OVERSUBSCRIBE,
         {"no-hugepages", 0, NULL, "do not ask for transparent huge pages on weights"},
         {"progress", 0, NULL, "progress lines on stderr even when it is not a terminal"},
     };

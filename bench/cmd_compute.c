@@ -33,14 +33,14 @@ int cmd_bench_compute(int argc, char **argv) {
         {"isa", 1, NULL, "avx2, vnni, amx or a list (default: all; absent ones are rows with the reason)"},
         {"min-time", 1, NULL, "seconds per measurement (default 0.3)"},
         {"no-pin", 0, NULL, "do not pin threads"},
+        TT_OPT_OVERSUBSCRIBE,
     };
     tt_cmd c = TT_CMD("bench compute", "[--threads 1,2] [--isa avx2,vnni,amx] [--min-time S]", o);
     int rc = tt_cmd_start(&c, argc, argv);
     if (rc != TT_CMD_GO) return rc;
     int threads[16] = {1}, nt = 1;
     const char *s;
-    if ((s = tt_cmd_opt(&c, "threads")) && (nt = tt_parse_threads(s, threads, 16)) < 0)
-        return tt_usage_error(c.name, "--threads wants a list of thread counts in 1..1024, got '%s'", s);
+    if ((nt = tt_cmd_threads(&c, threads, 16)) < 0) return TT_EXIT_USAGE;
     int want[TT_PEAK_COUNT] = {1, 1, 1};
     if ((s = tt_cmd_opt(&c, "isa"))) {
         memset(want, 0, sizeof want);

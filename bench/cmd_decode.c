@@ -529,6 +529,7 @@ int cmd_bench_decode(int argc, char **argv) {
         {"bw-gbps", 1, NULL, "use this roofline (GB/s) instead of probing"},
         {"no-bw", 0, NULL, "skip the bandwidth probe (bw fields null)"},
         {"no-pin", 0, NULL, "do not pin threads"},
+        TT_OPT_OVERSUBSCRIBE,
         {"progress", 0, NULL, "progress on stderr even when it is not a terminal"},
         {"accuracy-tokens", 1, NULL, "greedy tokens over which an i8 or q4 LM head is compared with fp16 (default 128; 0 = skip)"},
         {"profile", 0, NULL, "per-token profile: time, share, bytes and GB/s of each part (rows of kind profile)"},
@@ -542,8 +543,7 @@ int cmd_bench_decode(int argc, char **argv) {
     const char *s;
     long v;
     int threads[MAX_THREADS_LIST] = {1}, nthr = 1;
-    if ((s = tt_cmd_opt(&c, "threads")) && (nthr = tt_parse_threads(s, threads, MAX_THREADS_LIST)) < 1)
-        return tt_usage_error(CMD, "--threads wants thread counts in 1..1024, e.g. 1 or 1,2; got '%s'", s);
+    if ((nthr = tt_cmd_threads(&c, threads, MAX_THREADS_LIST)) < 1) return TT_EXIT_USAGE;
     int P = 64, G = 32, R = 5, B = 0;
     uint64_t seed = 1;
     if ((s = tt_cmd_opt(&c, "prompt")) && (tt_parse_int(s, 0, 1 << 20, &v) || (P = (int)v, 0)))
@@ -602,10 +602,7 @@ int cmd_bench_decode(int argc, char **argv) {
     if (!mpath && !wpath) return tt_usage_error(CMD, "--model is required (e.g. --model models/dummy/dummy-700m.json)");
     tt_weightfile *wf = NULL;
     if (mpath) {
-        if ((st = tt_cli_load_model(mpath, &cfg)) != TT_OK) {
-            tt_die(st);
-            return TT_EXIT_USAGE; /* a missing or invalid model file is bad input */
-        }
+        if ((st = tt_cli_load_model(mpath, &cfg)) != TT_OK) return tt_die(st); /* missing or invalid: 2 */
     }
     tt_tuning tuning = {0};
     char tpath[512];

@@ -45,10 +45,7 @@ typedef struct {
 static int list_shapes(tt_cmd *cmd, const char *model) {
     tt_config c;
     tt_status st = tt_cli_load_model(model, &c);
-    if (st != TT_OK) {
-        tt_die(st);
-        return tt_cmd_end(cmd, TT_EXIT_USAGE); /* a missing or invalid model is bad input */
-    }
+    if (st != TT_OK) return tt_cmd_end(cmd, tt_die(st)); /* missing or invalid: 2 */
     tt_tdesc *td;
     int n;
     if ((st = tt_model_tensor_list(&c, &td, &n)) != TT_OK) return tt_cmd_end(cmd, tt_die(st));

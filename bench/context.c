@@ -15,6 +15,8 @@
 const char *tt_build_type(void) {
 #if defined(__SANITIZE_ADDRESS__)
     return "Debug+ASan+UBSan";
+#elif defined(__SANITIZE_THREAD__)
+    return "Debug+TSan";
 #elif defined(NDEBUG) && defined(__OPTIMIZE__)
     return "Release";
 #else

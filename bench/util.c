@@ -100,17 +100,31 @@ int tt_parse_double(const char *s, double lo, double hi, double *out) {
     return 0;
 }
 
-int tt_parse_int_list(const char *s, int *out, int max) {
+/* Split buf (modified) at commas into at most max items; -1 when an item
+ * is empty ("1,,2", "8x8,", ",4") or there are too many. */
+static int split_commas(char *buf, char **item, int max) {
     int n = 0;
-    char buf[512];
-    if (!s || strlen(s) >= sizeof buf) return -1;
-    snprintf(buf, sizeof buf, "%s", s);
-    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        long v;
-        if (n >= max || tt_parse_int(tok, 1, 1 << 20, &v) != 0) return -1;
-        out[n++] = (int)v;
+    for (char *p = buf;;) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        if (!*p || n >= max) return -1;
+        item[n++] = p;
+        if (!comma) return n;
+        p = comma + 1;
     }
-    return n > 0 ? n : -1;
+}
+
+int tt_parse_int_list(const char *s, int *out, int max) {
+    char buf[512], *item[256];
+    if (!s || strlen(s) >= sizeof buf || max < 1) return -1;
+    snprintf(buf, sizeof buf, "%s", s);
+    const int n = split_commas(buf, item, TT_MIN(max, 256));
+    for (int i = 0; i < n; i++) {
+        long v;
+        if (tt_parse_int(item[i], 1, 1 << 20, &v) != 0) return -1;
+        out[i] = (int)v;
+    }
+    return n;
 }
 
 int tt_parse_threads(const char *s, int *out, int max) {
@@ -121,21 +135,49 @@ int tt_parse_threads(const char *s, int *out, int max) {
 }
 
 int tt_parse_shapes(const char *s, int *M, int *K, int max) {
-    int n = 0;
-    char buf[1024];
-    if (!s || strlen(s) >= sizeof buf) return -1;
+    char buf[1024], *item[256];
+    if (!s || strlen(s) >= sizeof buf || max < 1) return -1;
     snprintf(buf, sizeof buf, "%s", s);
-    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *x = strchr(tok, 'x');
-        if (!x || n >= max) return -1;
+    const int n = split_commas(buf, item, TT_MIN(max, 256));
+    for (int i = 0; i < n; i++) {
+        char *x = strchr(item[i], 'x');
+        if (!x) return -1;
         *x = 0;
         long m, k;
-        if (tt_parse_int(tok, 1, 1 << 24, &m) || tt_parse_int(x + 1, 1, 1 << 24, &k)) return -1;
-        M[n] = (int)m;
-        K[n] = (int)k;
-        n++;
+        if (tt_parse_int(item[i], 1, 1 << 24, &m) || tt_parse_int(x + 1, 1, 1 << 24, &k)) return -1;
+        M[i] = (int)m;
+        K[i] = (int)k;
     }
-    return n > 0 ? n : -1;
+    return n;
+}
+
+int tt_cmd_threads(const tt_cmd *c, int *out, int max) {
+    const char *s = tt_cmd_opt(c, "threads");
+    int n = 1;
+    out[0] = 1;
+    if (s && (n = tt_parse_threads(s, out, max)) < 0) {
+        tt_usage_error(c->name, "--threads wants a list of thread counts in 1..1024 (e.g. 1 or 1,2), got '%s'", s);
+        return -1;
+    }
+    if (tt_cmd_opt(c, "oversubscribe")) return n;
+    const int cpus = tt_cpus_allowed();
+    for (int i = 0; i < n; i++)
+        if (out[i] > cpus) {
+            tt_usage_error(c->name,
+                           "--threads %d: this process may run on %d CPU%s (sched_getaffinity); more threads than CPUs "
+                           "time the scheduler, not the kernels. Pass --oversubscribe to run anyway",
+                           out[i], cpus, cpus == 1 ? "" : "s");
+            return -1;
+        }
+    return n;
+}
+
+tt_status tt_cli_check_memory(double bytes, const char *what) {
+    const long long avail = tt_mem_available();
+    if (avail <= 0 || bytes <= (double)avail) return TT_OK;
+    return tt_set_error(TT_E_NOMEM, "%s needs %.2f GiB, but only %.2f GiB of memory is available (MemAvailable): "
+                                    "nothing was allocated",
+                        what, bytes / (1u << 30), (double)avail / (1u << 30));
 }
 
 /* ---- models ------------------------------------------------------------------- */
@@ -171,7 +213,7 @@ tt_status tt_cli_load_model(const char *arg, tt_config *c) {
     if (stat(path, &sb) == 0) return tt_config_load(c, path);
     char names[2048];
     model_names(names, sizeof names);
-    return tt_set_error(TT_E_IO, "cannot open model '%s': no such file and no %s (models in " TT_MODELS_DIR ": %s)",
+    return tt_set_error(TT_E_ARG, "cannot open model '%s': no such file and no %s (models in " TT_MODELS_DIR ": %s)",
                         arg, path, names);
 }
 

@@ -18,7 +18,9 @@ for a in "$@"; do
 done
 
 PKGS="cmake gcc g++ make pkg-config python3 python3-venv libhwloc-dev hwloc libpfm4-dev libopenblas-dev
-      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang-14 libclang-rt-14-dev"
+# clang-14 + libclang-rt-14-dev: libFuzzer and the clang sanitizers (scripts/fuzz.sh, build-asan/);
+# ThreadSanitizer (build-tsan/) uses gcc's libtsan, which comes with gcc
 
 missing=""
 for p in $PKGS; do

@@ -91,10 +91,17 @@ def model_shapes(name, tritune=DEFAULT_TRITUNE):
     return [(r["M"], r["K"]) for r in rows], rows[0]["model"]
 
 
+def current_umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path, text):
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600; results are files like any other
         with os.fdopen(fd, "w") as f:
             f.write(text)
             f.flush()

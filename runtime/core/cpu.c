@@ -2,6 +2,7 @@
 #include "core/cpu.h"
 
 #include <ctype.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,25 @@ static void sysfs_caches(tt_machine *m) {
         else if (level == 2) m->l2_bytes = sz;
         else if (level == 3) m->l3_bytes = sz;
     }
+}
+
+static void meminfo(tt_machine *m);
+
+int tt_cpus_allowed(void) {
+#if defined(__linux__)
+    cpu_set_t cs;
+    CPU_ZERO(&cs);
+    if (sched_getaffinity(0, sizeof cs, &cs) == 0 && CPU_COUNT(&cs) > 0) return CPU_COUNT(&cs);
+#endif
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+long long tt_mem_available(void) {
+    tt_machine m;
+    memset(&m, 0, sizeof m);
+    meminfo(&m);
+    return m.mem_avail_bytes > 0 ? m.mem_avail_bytes : -1;
 }
 
 static void meminfo(tt_machine *m) {

@@ -52,6 +52,12 @@ typedef struct {
 
 void tt_machine_describe(tt_machine *m);
 
+/* CPUs this process may run on (sched_getaffinity; the online count where
+ * that is unavailable), >= 1. */
+int tt_cpus_allowed(void);
+/* MemAvailable from /proc/meminfo in bytes, or -1 when it cannot be read. */
+long long tt_mem_available(void);
+
 /* Stable machine identifier: "<model-slug>-<cores>c-<hash8>" where the hash
  * covers model, features, core count and cache sizes. */
 void tt_machine_id(const tt_machine *m, uint32_t feats, char *buf, int n);

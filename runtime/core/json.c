@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
+
 typedef struct {
     const char *s;      /* text                                  */
     size_t len, i;      /* length, cursor                        */
@@ -93,6 +95,25 @@ static void put_utf8(char *d, size_t *n, unsigned cp) {
     }
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF). */
+static int utf8_len(const unsigned char *s, size_t n) {
+    const unsigned c = s[0];
+    int k;
+    unsigned cp, min;
+    if (c >= 0xC2 && c <= 0xDF) k = 2, cp = c & 0x1F, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF) k = 3, cp = c & 0x0F, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4) k = 4, cp = c & 0x07, min = 0x10000;
+    else return 0;
+    if (n < (size_t)k) return 0;
+    for (int i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return k;
+}
+
 /* Cursor on the opening quote.  The unescaped string is never longer than
  * the escaped one (\uXXXX: 6 bytes -> at most 3; a surrogate pair: 12 -> 4). */
 static int parse_string(jparser *p, char **out, size_t *out_len) {
@@ -119,6 +140,17 @@ static int parse_string(jparser *p, char **out, size_t *out_len) {
         if (c < 0x20) {
             jfail(p, "control character 0x%02x inside a string (escape it)", c);
             goto fail;
+        }
+        if (c >= 0x80) { /* a UTF-8 sequence, copied as it is once it is valid */
+            const int k = utf8_len((const unsigned char *)p->s + p->i, p->len - p->i);
+            if (k <= 0) {
+                jfail(p, "invalid UTF-8 (byte 0x%02x) inside a string", c);
+                goto fail;
+            }
+            memcpy(d + n, p->s + p->i, (size_t)k);
+            n += (size_t)k;
+            p->i += (size_t)k;
+            continue;
         }
         if (c != '\\') {
             d[n++] = (char)c;
@@ -155,6 +187,11 @@ static int parse_string(jparser *p, char **out, size_t *out_len) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 jfail(p, "lone low surrogate \\u%04X", cp);
+                goto fail;
+            }
+            if (cp == 0) { /* C strings end at NUL: a name holding one would be cut short silently */
+                p->i -= 6;
+                jfail(p, "\\u0000 (NUL) is not allowed in a string");
                 goto fail;
             }
             put_utf8(d, &n, cp);
@@ -398,36 +435,52 @@ tt_status tt_json_parse(const char *text, size_t len, const char *name, tt_jv *o
 
 tt_status tt_json_parse_file(const char *path, tt_jv *out) {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return tt_set_error(TT_E_IO, "cannot open %s: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            return tt_set_error(TT_E_NOMEM, "reading %s: out of memory", path);
-        }
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        if (cap >= ((size_t)64 << 20)) {
-            free(buf);
-            fclose(f);
-            return tt_set_error(TT_E_CONFIG, "%s: larger than 64 MiB, not a configuration file", path);
-        }
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) free(buf);
-        buf = nb;
-        cap *= 2;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return tt_set_error(TT_E_IO, "error reading %s", path);
-    }
-    tt_status st = tt_json_parse(buf, n, path, out);
+    char *buf;
+    size_t n;
+    tt_status st = tt_read_regular(path, "configuration file", (size_t)64 << 20, &buf, &n);
+    if (st != TT_OK) return st;
+    st = tt_json_parse(buf, n, path, out);
     free(buf);
     return st;
+}
+
+size_t tt_json_escape(const char *s, char *out, size_t n) {
+    size_t k = 0;
+#define PUT(ch)                    \
+    do {                           \
+        if (k + 1 < n) out[k] = (ch); \
+        k++;                       \
+    } while (0)
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            PUT('\\');
+            PUT((char)*c);
+        } else if (*c < 0x20 || *c == 0x7f) {
+            char u[8];
+            snprintf(u, sizeof u, "\\u%04x", *c);
+            for (int i = 0; u[i]; i++) PUT(u[i]);
+        } else {
+            PUT((char)*c);
+        }
+    }
+#undef PUT
+    if (n) out[k < n ? k : n - 1] = '\0';
+    return k;
+}
+
+int tt_utf8_valid(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (u[i] < 0x80) {
+            if (!u[i]) return 0;
+            i++;
+            continue;
+        }
+        const int k = utf8_len(u + i, n - i);
+        if (!k) return 0;
+        i += (size_t)k;
+    }
+    return 1;
 }
 
 void tt_json_free(tt_jv *v) {

@@ -1,5 +1,6 @@
 /* tritune: model configurations (models/dummy/<name>.json): parse and validate. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,38 +13,63 @@ const char *tt_activation_name(tt_activation a) { return a == TT_ACT_RELU2 ? "re
  * vocab * hidden rows) and size_t byte count far from overflow. */
 #define TT_CFG_MAX_DIM (1 << 20)
 
-tt_status tt_config_validate(const tt_config *c) {
+/* Where a value error points: the file and the parsed document (its
+ * members' lines and columns), or neither for a config built in memory. */
+typedef struct {
+    const char *file;   /* NULL: messages start with the config's name */
+    const tt_jv *root;
+} vloc;
+
+/* "file:line:col: msg" at the member `key` (the first of a relation), or
+ * "file: msg" when the key is absent (a default), or "name: msg". */
+__attribute__((format(printf, 4, 5))) static tt_status vbad(const vloc *at, const tt_config *c, const char *key,
+                                                            const char *fmt, ...) {
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const tt_jv *v = at && at->root ? tt_json_get(at->root, key) : NULL;
+    if (v) return tt_set_error(TT_E_CONFIG, "%s:%d:%d: %s", at->file, v->line, v->col, msg);
+    return tt_set_error(TT_E_CONFIG, "%s: %s", at && at->file ? at->file : c->name, msg);
+}
+
+static tt_status validate_at(const tt_config *c, const vloc *at) {
     const struct { const char *name; int v; } pos[] = {
         {"hidden", c->hidden}, {"ffn", c->ffn}, {"layers", c->layers}, {"heads", c->heads},
         {"kv_heads", c->kv_heads}, {"vocab", c->vocab}, {"max_seq", c->max_seq},
     };
     for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++) {
-        if (pos[i].v <= 0)
-            return tt_set_error(TT_E_CONFIG, "%s: %s = %d, must be a positive integer", c->name, pos[i].name, pos[i].v);
+        if (pos[i].v <= 0) return vbad(at, c, pos[i].name, "%s = %d, must be a positive integer", pos[i].name, pos[i].v);
         if (pos[i].v > TT_CFG_MAX_DIM)
-            return tt_set_error(TT_E_CONFIG, "%s: %s = %d is larger than the supported %d", c->name, pos[i].name,
-                                pos[i].v, TT_CFG_MAX_DIM);
+            return vbad(at, c, pos[i].name, "%s = %d is larger than the supported %d", pos[i].name, pos[i].v,
+                        TT_CFG_MAX_DIM);
     }
     if (c->hidden % c->heads != 0)
-        return tt_set_error(TT_E_CONFIG, "%s: heads = %d does not divide hidden = %d", c->name, c->heads, c->hidden);
+        return vbad(at, c, "heads", "heads = %d does not divide hidden = %d", c->heads, c->hidden);
     if (c->heads % c->kv_heads != 0)
-        return tt_set_error(TT_E_CONFIG, "%s: kv_heads = %d does not divide heads = %d (grouped-query attention)",
-                            c->name, c->kv_heads, c->heads);
+        return vbad(at, c, "kv_heads", "kv_heads = %d does not divide heads = %d (grouped-query attention)",
+                    c->kv_heads, c->heads);
     if (c->head_dim <= 0 || c->head_dim > TT_CFG_MAX_DIM)
-        return tt_set_error(TT_E_CONFIG, "%s: head_dim = %d, must be a positive integer", c->name, c->head_dim);
+        return vbad(at, c, "head_dim", "head_dim = %d, must be a positive integer", c->head_dim);
     if (c->head_dim % 2 != 0)
-        return tt_set_error(TT_E_CONFIG, "%s: head_dim = %d must be even (RoPE rotates pairs)", c->name, c->head_dim);
+        return vbad(at, c, "head_dim", "head_dim = %d must be even (RoPE rotates pairs)", c->head_dim);
     if ((long long)c->heads * c->head_dim > TT_CFG_MAX_DIM)
-        return tt_set_error(TT_E_CONFIG, "%s: heads * head_dim = %lld is too large", c->name,
-                            (long long)c->heads * c->head_dim);
-    if (c->act != TT_ACT_RELU2 && c->act != TT_ACT_SILU)
-        return tt_set_error(TT_E_CONFIG, "%s: unknown activation", c->name);
+        return vbad(at, c, "head_dim", "heads * head_dim = %lld is too large", (long long)c->heads * c->head_dim);
+    if (c->act != TT_ACT_RELU2 && c->act != TT_ACT_SILU) return vbad(at, c, "activation", "unknown activation");
     if (!(c->rope_theta > 1.0f) || !isfinite(c->rope_theta))
-        return tt_set_error(TT_E_CONFIG, "%s: rope_theta = %g must be a finite number > 1", c->name, c->rope_theta);
+        return vbad(at, c, "rope_theta", "rope_theta = %g must be a finite number > 1", c->rope_theta);
     if (!(c->norm_eps > 0.0f) || !(c->norm_eps < 1.0f))
-        return tt_set_error(TT_E_CONFIG, "%s: norm_eps = %g must be in (0, 1)", c->name, c->norm_eps);
+        return vbad(at, c, "norm_eps", "norm_eps = %g must be in (0, 1)", c->norm_eps);
+    if (!tt_utf8_valid(c->name, strlen(c->name)))
+        return vbad(at, c, "name", "the name is not valid UTF-8");
+    for (const char *q = c->name; *q; q++)
+        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+            return vbad(at, c, "name", "the name holds a control character (0x%02x)", (unsigned char)*q);
     return TT_OK;
 }
+
+tt_status tt_config_validate(const tt_config *c) { return validate_at(c, NULL); }
 
 static tt_status get_int(const tt_jv *root, const char *name, const char *key, int required, int *out) {
     const tt_jv *v = tt_json_get(root, key);
@@ -120,7 +146,7 @@ static tt_status from_json(tt_config *c, const tt_jv *root, const char *name) {
         if (v->type != TT_JBOOL) return tt_set_error(TT_E_CONFIG, "%s: \"tied_lm_head\" must be true or false", name);
         c->tied_lm_head = v->b;
     }
-    return tt_config_validate(c);
+    return validate_at(c, &(vloc){name, root});
 }
 
 tt_status tt_config_parse(tt_config *c, const char *json, size_t len, const char *name) {

@@ -379,6 +379,10 @@ tt_status tt_model_forward(const tt_model *m, tt_state *s, const int *tokens, in
     fk->rmsnorm(s->xb, s->x + (size_t)(n - 1) * d, w->final_norm, d, c->norm_eps);
     if ((st = tt_fmat_forward(&w->lm_head, s->xb, d, 1, s->logits, c->vocab, pool)) != TT_OK) return st;
     pf_add(s, TT_PROF_LM_HEAD, t0, (double)w->lm_head.bytes);
+    /* weights inside the weight file's ranges can still overflow fp32 together: an error, never garbage "ok" */
+    for (int i = 0; i < c->vocab; i++)
+        if (!isfinite(s->logits[i]))
+            return tt_set_error(TT_E_FORMAT, "forward: logit %d is %g: the weights overflow fp32", i, (double)s->logits[i]);
     s->pos += n;
     if (s->prof) { /* the forward call's time outside the parts */
         const double wall = (double)(tt_now_ns() - t_fwd);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
+#include "core/json.h"
 #include "model/gen.h"
 #include "model/weightfile.h"
 #include "seam/dispatch.h"
@@ -113,12 +116,16 @@ static size_t tensor_bytes(const tt_tdesc *d, tt_wformat fmt) {
     }
 }
 
+/* The config as JSON; the name escaped (a quote or a backslash in it must
+ * not make a file that cannot be read back). */
 static int config_json(const tt_config *c, char *buf, size_t n) {
+    char name[6 * sizeof c->name];
+    tt_json_escape(c->name, name, sizeof name);
     return snprintf(buf, n,
                     "{\"name\": \"%s\", \"hidden\": %d, \"ffn\": %d, \"layers\": %d, \"heads\": %d, \"kv_heads\": %d, "
                     "\"head_dim\": %d, \"vocab\": %d, \"activation\": \"%s\", \"rope_theta\": %.9g, \"norm_eps\": %.9g, "
                     "\"tied_lm_head\": %s, \"max_seq\": %d}",
-                    c->name, c->hidden, c->ffn, c->layers, c->heads, c->kv_heads, c->head_dim, c->vocab,
+                    name, c->hidden, c->ffn, c->layers, c->heads, c->kv_heads, c->head_dim, c->vocab,
                     tt_activation_name(c->act), c->rope_theta, c->norm_eps, c->tied_lm_head ? "true" : "false",
                     c->max_seq);
 }
@@ -305,10 +312,88 @@ out:
     return st;
 }
 
+/* ---- a mapped file that shrinks ---------------------------------------------------------------
+ * The file is mapped, not copied (a 2B model is 1.2 GB).  If another
+ * process truncates it while it is mapped, reading a page past the new end
+ * raises SIGBUS.  The handler looks the faulting address up among the open
+ * weight files' mappings: one of ours is reported by name (with write(2),
+ * which is async-signal-safe) and the process exits with code 3 (an
+ * environment problem); any other SIGBUS gets the previous disposition. */
+#define WF_MAX_MAPS 32
+static struct {
+    atomic_uintptr_t lo, hi; /* [lo, hi) mapped; hi == 0: free slot */
+    char path[512];
+} wf_maps[WF_MAX_MAPS];
+static atomic_int wf_sigbus_installed;
+static struct sigaction wf_old_bus;
+
+static void wf_puts(const char *s) {
+    size_t n = strlen(s);
+    while (n) {
+        const ssize_t w = write(2, s, n);
+        if (w <= 0) return;
+        s += w, n -= (size_t)w;
+    }
+}
+
+static void wf_on_sigbus(int sig, siginfo_t *si, void *uc) {
+    const uintptr_t a = (uintptr_t)si->si_addr;
+    for (int i = 0; i < WF_MAX_MAPS; i++) {
+        const uintptr_t lo = atomic_load(&wf_maps[i].lo), hi = atomic_load(&wf_maps[i].hi);
+        if (hi && a >= lo && a < hi) {
+            wf_puts("tritune: error: I/O error: weight file ");
+            wf_puts(wf_maps[i].path);
+            wf_puts(" became shorter while it was mapped (truncated or rewritten by another process?): "
+                    "its data cannot be read; stopping (exit 3)\n");
+            _exit(3);
+        }
+    }
+    /* not a weight file: what would have happened without us */
+    sigaction(SIGBUS, &wf_old_bus, NULL);
+    if (!(wf_old_bus.sa_flags & SA_SIGINFO) && wf_old_bus.sa_handler != SIG_DFL && wf_old_bus.sa_handler != SIG_IGN)
+        wf_old_bus.sa_handler(sig);
+    else if (wf_old_bus.sa_flags & SA_SIGINFO)
+        wf_old_bus.sa_sigaction(sig, si, uc);
+    /* SIG_DFL: returning re-runs the access, which now kills the process */
+}
+
+static void wf_watch(tt_weightfile *wf) {
+    int exp = 0;
+    if (atomic_compare_exchange_strong(&wf_sigbus_installed, &exp, 1)) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = wf_on_sigbus;
+        sa.sa_flags = SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGBUS, &sa, &wf_old_bus);
+    }
+    for (int i = 0; i < WF_MAX_MAPS; i++) {
+        uintptr_t free_lo = 0;
+        if (atomic_load(&wf_maps[i].hi) || atomic_load(&wf_maps[i].lo)) continue;
+        if (!atomic_compare_exchange_strong(&wf_maps[i].lo, &free_lo, (uintptr_t)wf->map)) continue; /* claimed */
+        snprintf(wf_maps[i].path, sizeof wf_maps[i].path, "%s", wf->path);
+        atomic_store(&wf_maps[i].hi, (uintptr_t)wf->map + wf->size);
+        return;
+    }
+    /* more than WF_MAX_MAPS files open at once: this one is not watched */
+}
+
+static void wf_unwatch(const tt_weightfile *wf) {
+    for (int i = 0; i < WF_MAX_MAPS; i++)
+        if (atomic_load(&wf_maps[i].hi) && atomic_load(&wf_maps[i].lo) == (uintptr_t)wf->map) {
+            atomic_store(&wf_maps[i].hi, 0);
+            atomic_store(&wf_maps[i].lo, 0);
+            return;
+        }
+}
+
 /* ---- reading ------------------------------------------------------------------------------ */
 void tt_weightfile_close(tt_weightfile *wf) {
     if (!wf) return;
-    if (wf->map) munmap(wf->map, wf->size);
+    if (wf->map) {
+        wf_unwatch(wf);
+        munmap(wf->map, wf->size);
+    }
     if (wf->fd >= 0) close(wf->fd);
     free(wf->t);
     free(wf->by_id);
@@ -334,25 +419,96 @@ __attribute__((format(printf, 2, 3))) static tt_status wf_bad(tt_weightfile *wf,
     return TT_E_FORMAT;
 }
 
+/* ---- values -------------------------------------------------------------------------------------
+ * The checksum catches corruption, not a file crafted with a recomputed
+ * checksum, so every value is checked too: ternary codes valid for the
+ * format (I2_S code 3, a weight of +2, is refused as the TL packers refuse
+ * it), fp16 rows finite, norm weights finite and |v| <= TT_WF_MAX_NORM. */
+static void tensor_name(int id, char *buf, size_t n) {
+    const int l = tt_tensor_layer(id);
+    if (l < 0) snprintf(buf, n, "%s", tt_tensor_role(id));
+    else snprintf(buf, n, "layer %d %s", l, tt_tensor_role(id));
+}
+
+/* 1 when row r of t is valid; else 0 with the reason in why (n > 0) when asked. */
+static int row_ok(const tt_weightfile *wf, const tt_wf_tensor *t, int r, char *why, size_t n) {
+    if (t->kind == TT_TK_TERNARY) {
+        const uint8_t *row = t->data + tt_wformat_bytes(wf->fmt, r, t->K);
+        if (tt_wformat_traits_of(wf->fmt)->validate(row, 1, t->K) == TT_OK) return 1;
+        if (n) { /* the validator counts rows from the one it was given: keep its column */
+            const char *m = tt_last_error(), *at = strstr(m, " at row "), *col = strstr(m, "column ");
+            snprintf(why, n, "%.*s%s%s", (int)(at ? (size_t)(at - m) : strlen(m)), m, col ? " at " : "", col ? col : "");
+        }
+        return 0;
+    }
+    if (t->kind == TT_TK_F16) {
+        const uint16_t *h = (const uint16_t *)t->data + (size_t)r * t->K;
+        for (int k = 0; k < t->K; k++)
+            if ((h[k] & 0x7C00) == 0x7C00) { /* exponent all ones: infinity or NaN */
+                if (n) snprintf(why, n, "column %d is %s (fp16 0x%04x); values must be finite", k, h[k] & 0x3FF ? "NaN" : "infinite", h[k]);
+                return 0;
+            }
+        return 1;
+    }
+    const float *f = (const float *)t->data;
+    for (int k = 0; k < t->K; k++) {
+        float v;
+        memcpy(&v, f + k, sizeof v);
+        if (!(fabsf(v) <= TT_WF_MAX_NORM)) {
+            if (n) snprintf(why, n, "norm weight %d = %g is not a finite number in [-%g, %g]", k, (double)v, (double)TT_WF_MAX_NORM, (double)TT_WF_MAX_NORM);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+typedef struct {
+    const tt_weightfile *wf;
+    const tt_wf_tensor *t;
+    atomic_int bad; /* first bad row found (INT_MAX: none) */
+} vtask;
+
+static void vworker(void *ctx, int tid, int nth) {
+    vtask *v = ctx;
+    const int rows = v->t->kind == TT_TK_F32 ? 1 : v->t->M;
+    int lo, hi;
+    tt_split_range(rows, nth, tid, 1, &lo, &hi);
+    for (int r = lo; r < hi; r++)
+        if (!row_ok(v->wf, v->t, r, NULL, 0)) {
+            int cur = atomic_load(&v->bad);
+            while (r < cur && !atomic_compare_exchange_weak(&v->bad, &cur, r)) {}
+            return;
+        }
+}
+
+/* TT_OK, or the first bad row's error (wf closed, as wf_bad does). */
+static tt_status check_values(tt_weightfile *wf, tt_pool *pool) {
+    for (int i = 0; i < wf->n; i++) {
+        vtask v = {wf, &wf->t[i], 0x7fffffff};
+        if (pool && tt_pool_threads(pool) > 1 && wf->t[i].kind != TT_TK_F32) tt_pool_run(pool, vworker, &v);
+        else vworker(&v, 0, 1);
+        const int r = atomic_load(&v.bad);
+        if (r == 0x7fffffff) continue;
+        char name[64], why[200];
+        tensor_name(wf->t[i].id, name, sizeof name);
+        row_ok(wf, &wf->t[i], r, why, sizeof why);
+        return wf_bad(wf, "tensor %d (%s), row %d: %s", i, name, r, why);
+    }
+    return TT_OK;
+}
+
 tt_status tt_weightfile_open(tt_weightfile **out, const char *path, tt_pool *pool) {
     *out = NULL;
     tt_weightfile *wf = calloc(1, sizeof *wf);
     if (!wf) return tt_set_error(TT_E_NOMEM, "out of memory");
     wf->fd = -1;
     snprintf(wf->path, sizeof wf->path, "%s", path);
-    wf->fd = open(path, O_RDONLY);
-    if (wf->fd < 0) {
-        tt_set_error(TT_E_IO, "cannot open weight file %s: %s", path, strerror(errno));
+    size_t fsize;
+    tt_status st = tt_open_regular(path, "weight file", &wf->fd, &fsize);
+    if (st != TT_OK) {
         tt_weightfile_close(wf);
-        return TT_E_IO;
+        return st;
     }
-    struct stat sb;
-    if (fstat(wf->fd, &sb) != 0) {
-        tt_set_error(TT_E_IO, "cannot stat %s: %s", path, strerror(errno));
-        tt_weightfile_close(wf);
-        return TT_E_IO;
-    }
-    const size_t fsize = (size_t)sb.st_size;
     uint8_t fx[WF_FIXED];
     if (fsize < WF_FIXED || pread(wf->fd, fx, WF_FIXED, 0) != WF_FIXED)
         return wf_bad(wf, "only %zu bytes: truncated, or not a tritune weight file", fsize);
@@ -376,11 +532,12 @@ tt_status tt_weightfile_open(tt_weightfile **out, const char *path, tt_pool *poo
         return TT_E_IO;
     }
     wf->size = fsize;
+    wf_watch(wf);
     const uint64_t ck = tt_checksum(wf->map + WF_SUMMED_FROM, fsize - WF_SUMMED_FROM, pool);
     if (ck != get64(fx + 24))
         return wf_bad(wf, "checksum mismatch (stored %016llx, computed %016llx): the file is corrupted",
                       (unsigned long long)get64(fx + 24), (unsigned long long)ck);
-    tt_status st = tt_config_parse(&wf->cfg, (const char *)wf->map + WF_FIXED, jl, path);
+    st = tt_config_parse(&wf->cfg, (const char *)wf->map + WF_FIXED, jl, path);
     if (st != TT_OK) {
         tt_weightfile_close(wf);
         return st;
@@ -434,15 +591,19 @@ tt_status tt_weightfile_open(tt_weightfile **out, const char *path, tt_pool *poo
             free(td);
             return wf_bad(wf, "%sbad extent (offset %llu, %llu bytes)", what, (unsigned long long)off, (unsigned long long)b);
         }
-        if (t->kind == TT_TK_TERNARY && (!(t->scale > 0) || !isfinite(t->scale))) {
+        if (t->kind == TT_TK_TERNARY && !(t->scale > 0 && t->scale <= TT_WF_MAX_SCALE)) {
+            char name[64];
+            tensor_name(t->id, name, sizeof name);
             free(td);
-            return wf_bad(wf, "%sweight scale is not a positive number", what);
+            return wf_bad(wf, "tensor %d (%s): weight scale %g is not in (0, %g]", i, name, (double)t->scale,
+                          (double)TT_WF_MAX_SCALE);
         }
         t->data = wf->map + off;
         t->bytes = b;
         wf->by_id[t->id] = t;
     }
     free(td);
+    if ((st = check_values(wf, pool)) != TT_OK) return st; /* wf_bad closed it */
     *out = wf;
     return TT_OK;
 }

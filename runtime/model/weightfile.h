@@ -6,7 +6,11 @@
  * of tt_model_tensors() (model/tensors.h), ternary ones in their format's
  * canonical layout.  The checksum covers everything after the first 32
  * bytes.  Written atomically (temp file + rename), loaded with mmap;
- * truncated, corrupt and wrong-version files are TT_E_FORMAT.
+ * truncated, corrupt and wrong-version files are TT_E_FORMAT, and so are
+ * values out of range (below) with the tensor and the row named.  The
+ * path must be a regular file (core/file.h).  While a file is open, a
+ * SIGBUS on its mapping (another process truncated it) is reported with
+ * its name and the process exits with code 3.
  *
  * The writer generates the tensors from the seed (model/gen.h); building a
  * model from an opened file is model/load.c's job. */
@@ -26,6 +30,14 @@ extern "C" {
 #endif
 
 #define TT_WF_VERSION 1
+/* Value ranges a file must keep (checked on open, whatever its checksum):
+ * ternary scales s_w in (0, TT_WF_MAX_SCALE], norm weights finite with
+ * |v| <= TT_WF_MAX_NORM, fp16 values (embedding, LM head) finite (|v| <=
+ * 65504), codes valid for the format.  The bounds keep every product of
+ * the forward pass far from fp32 overflow; real BitNet weights are orders
+ * of magnitude inside them (s_w ~ 1e-2 .. 1, norms ~ 1). */
+#define TT_WF_MAX_SCALE 1e4f
+#define TT_WF_MAX_NORM 1e4f
 
 /* Progress of a long job (what, fraction done in [0, 1]); called on one thread. */
 typedef void (*tt_progress_fn)(void *ud, const char *what, double frac);

@@ -2,9 +2,16 @@
  *
  * tuned.tsv is the text export of results/<machine>/tuned.json written by
  * the tuner: one "op fmt M K N threads variant" line per tuned key, '#'
- * comments and blank lines ignored.  Every line must parse and name a
- * variant of this build, or the whole file is refused (TT_E_CONFIG naming
- * file:line): a stale file is never half used. */
+ * comments and blank lines ignored.  A comment "# ... generator <hash> ..."
+ * (the tuner writes "# machine ID generator HASH cache C") is required and
+ * must name this build's tt_generator_hash.  Every line must have exactly
+ * the seven fields: op gemv|gemm, a ternary format, M and K in 1..2^24, N in
+ * 1..65536 (1 for gemv), threads in 1..1024, all plain decimal (no sign, no
+ * overflow), and a variant of this build whose op and format are the line's.
+ * Otherwise the whole file is refused (TT_E_CONFIG naming file:line): a
+ * stale file is never half used.  NUL bytes are refused; the file must be a
+ * regular file of at most 16 MiB (core/file.h: a FIFO, a directory or
+ * /dev/zero is TT_E_ARG at once, a missing file TT_E_IO). */
 #ifndef TT_TUNING_H
 #define TT_TUNING_H
 

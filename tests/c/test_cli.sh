@@ -59,6 +59,39 @@ expect 2 "--isa wants"                -- bench compute --isa sse9
 out=$(TRITUNE_CPU_MASK=0 "$T" bench compute --min-time 0.01 --json 2>&1); rc=$?
 if [ $rc != 3 ] || ! grep -q "lacks its features" <<<"$out"; then
   echo "FAIL: compute with no SIMD: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
+# lists with an empty item, thread counts above the CPUs this process may use (issue 10)
+expect 2 "--shape wants MxK"          -- bench kernel --shape 8x8,
+expect 2 "--threads wants"            -- bench kernel --threads 1,,2
+expect 2 "--bytes wants"              -- bench bandwidth --bytes ,64
+if command -v taskset >/dev/null; then
+  out=$(taskset -c 0 "$T" bench bandwidth --threads 2 --bytes 1 --min-time 0.01 2>&1 >/dev/null); rc=$?
+  if [ $rc != 2 ] || ! grep -q "may run on 1 CPU (sched_getaffinity).*--oversubscribe" <<<"$out"; then
+    echo "FAIL: --threads 2 on 1 CPU: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
+  out=$(taskset -c 0 "$T" bench bandwidth --threads 2 --oversubscribe --bytes 1 --min-time 0.01 2>&1 >/dev/null); rc=$?
+  if [ $rc != 0 ]; then echo "FAIL: --oversubscribe: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
+fi
+expect 2 "may run on"                 -- bench compute --threads 1024
+expect 2 "may run on"                 -- bench decode --model tiny --threads 1024
+# memory that cannot be had: refused before allocating (exit 3)
+expect 3 "nothing was allocated"      -- bench bandwidth --bytes 1048576
+expect 3 "nothing was allocated"      -- bench kernel --shape 16777216x16777216
+# files that are not regular files are refused at once; missing files are usage errors (exit 2)
+tmpd=$(mktemp -d); mkfifo "$tmpd/fifo"
+expect 2 "is a FIFO, not a regular file"       -- bench decode --weights "$tmpd/fifo" --no-bw
+expect 2 "is a FIFO, not a regular file"       -- bench decode --model "$tmpd/fifo" --no-bw
+expect 2 "is a FIFO, not a regular file"       -- bench decode --model tiny --prompt 4 --gen 2 --tuning "$tmpd/fifo" --no-bw
+expect 2 "is a directory, not a regular file"  -- bench decode --weights "$tmpd" --no-bw
+expect 2 "is a character device"               -- bench decode --model tiny --prompt 4 --gen 2 --tuning /dev/zero --no-bw
+expect 2 "cannot open weight file"             -- bench decode --weights "$tmpd/none.ttw" --no-bw
+expect 2 "cannot open tuning file"             -- bench decode --model tiny --prompt 4 --gen 2 --tuning "$tmpd/none.tsv" --no-bw
+expect 2 "cannot open configuration file"      -- bench decode --model "$tmpd/none.json" --no-bw
+expect 2 "cannot open model 'no-such-model'"   -- bench decode --model no-such-model --no-bw
+# a file that exists but cannot be read is the environment (exit 3); root reads anything
+if [ "$(id -u)" != 0 ]; then
+  printf '# generator x\n' > "$tmpd/locked.tsv"; chmod 000 "$tmpd/locked.tsv"
+  expect 3 "Permission denied"                 -- bench decode --model tiny --prompt 4 --gen 2 --tuning "$tmpd/locked.tsv" --no-bw
+fi
+rm -rf "$tmpd"
 # help works and exits 0
 for c in "info" "list" "verify" "bench kernel" "bench bandwidth" "bench compute"; do
   if ! $T $c --help >/dev/null 2>&1; then echo "FAIL: $c --help"; fails=$((fails+1)); else passes=$((passes+1)); fi

@@ -57,8 +57,10 @@ grep '"phase":"tg"' "$tmp/u.json" | grep -q '"untuned_shapes":\["96x96","32x96",
 "$T" bench decode --model tiny --no-tuning --no-bw --reps 1 --prompt 2 --gen 2 >"$tmp/u.txt" 2>&1
 grep -q "untuned: 4 of 4 BitLinear shapes of tiny.*./tune.sh --model tiny" "$tmp/u.txt" ||
     { echo "FAIL: no untuned note in the table output" >&2; fails=$((fails + 1)); }
+gh=$(sed -n 's/.*"generator_hash":"\([0-9a-f]*\)".*/\1/p' "$tmp/u.json" | head -1)
 {
     echo "# tritune tuned configuration: op fmt M K N threads variant"
+    echo "# machine test generator $gh cache streaming"
     for s in "96 96" "32 96" "200 96" "96 200"; do echo "gemv i2s $s 1 1 gemv_i2s_i8_c_r1u1a1p0"; done
 } >"$tmp/tuned.tsv"
 "$T" bench decode --model tiny --tuning "$tmp/tuned.tsv" --no-bw --reps 1 --prompt 2 --gen 2 --json >"$tmp/t.json" 2>"$tmp/err"

@@ -138,7 +138,7 @@ static void test_weightfile(tt_pool *pool) {
     expect_open_error(bad, TT_E_FORMAT, "version 99");
     copy_file(path, bad, -1, 0, 0);
     expect_open_error(bad, TT_E_FORMAT, "bad magic");
-    expect_open_error("/nonexistent/x.ttw", TT_E_IO, "cannot open");
+    expect_open_error("/nonexistent/x.ttw", TT_E_ARG, "cannot open");
     unlink(bad);
     unlink(path);
     rmdir(dir);
