@@ -92,13 +92,23 @@ def _space(arch):
 
 
 def prior(isa, op, p):
-    """Untuned preference among variants of one ISA: a guess, not a
-    measurement (docs/background.md §5: 4 rows sharing activation loads, ~2 KiB
-    prefetch).  Tuning replaces it."""
+    """Untuned preference among variants of one ISA: a guess, which tuning
+    replaces.  Weighted by the GEMV measurements of `./tune.sh --quick` on
+    the 2-core Xeon (AVX-512 VNNI, AMX) of 2026-12-01 (machine id
+    intel-r-xeon-r-processor-2c-28999ef1, results/<id>/kernel_runs.jsonl: the
+    BitNet-2B-4T shapes 640x2560, 2560x2560, 6912x2560, 2560x6912, streaming,
+    1 and 2 threads).  Per variant, the geometric mean over those 8 keys of
+    (best time / its time): r2u1 mask-decode p2048 0.98 (the best), r1u1
+    shift p2048 0.96, r4u2 mask p2048 0.92 (the earlier prior's pick); by
+    parameter, the mean over the VNNI variants: rows 2 0.85 > 4 0.81 > 1
+    0.76 > 8 0.70; prefetch 2048 0.90 > 4096 0.86 > 1024 0.83 > 0 0.64; mask
+    decode 0.89 > shift 0.75; kunroll 1 and 2 equal (the best of each: 0.98
+    vs 0.97).  Also docs/background.md §5 (rows sharing activation loads,
+    ~2 KiB prefetch).  GEMM: 4 tokens per step."""
     score = 0
-    score += {1: 0, 2: 6, 4: 10, 8: 8}.get(p.get("rows", 1), 0)
-    score += 5 if p.get("prefetch", 0) == 2048 else 0
-    score += 2 if p.get("kunroll", 1) == 2 else 0
+    score += {1: 0, 2: 10, 4: 8, 8: 4}.get(p.get("rows", 1), 0)
+    score += {1024: 3, 2048: 6, 4096: 4}.get(p.get("prefetch", 0), 0)
+    score += 1 if p.get("kunroll", 1) == 1 else 0
     score += 3 if p.get("decode", 0) == 1 else 0
     score += 4 if p.get("ntok", 1) == 4 else 0
     return score

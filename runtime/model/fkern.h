@@ -8,16 +8,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/fmat.h"
+
 /* y[n * ldy + m] = rs[m] * sum_k W[m][k] * x[n * ldx + k]   (rs NULL = 1)
  * for m in [m0, m1), n in [0, N).  W row-major (M, K), element type by kernel. */
 typedef void (*tt_fk_rows_fn)(const void *W, const float *rs, int K, const float *x, int ldx, int N, float *y,
                               int ldy, int m0, int m1);
 
+/* Quantized rows (TT_FM_I8, TT_FM_Q4) for one token: y[m] = (sum_k W[m][k]
+ * q[k]) / sa for m in [m0, m1); q: int8 activations zero-padded to
+ * tt_act_kpad(K); aux: tt_fk_qprep's output for this kernel's kind.  The
+ * int8 kernels are bit-identical to the portable ones (integer dot
+ * products, the same float steps); the 4-bit ones sum their groups' float
+ * terms in another order (agree to rounding). */
+typedef void (*tt_fk_qrows_fn)(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1);
+/* aux for kind from q (K logical, Kp padded): I8: q + 128 as u8 (Kp bytes);
+ * Q4: -8 * (sum of each 4 consecutive q) as int32 (Kq / 4). */
+void tt_fk_qprep(tt_fmat_kind kind, const int8_t *q, int K, int Kp, void *aux);
+#if defined(__x86_64__)
+void tt_fkq_i8_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1);
+void tt_fkq_q4_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1);
+#endif
+#if defined(__aarch64__)
+void tt_fkq_i8_neondot(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1);
+void tt_fkq_q4_neondot(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1);
+#endif
+
 #if defined(__x86_64__)
 void tt_fk_f16_avx512(const void *W, const float *rs, int K, const float *x, int ldx, int N, float *y, int ldy,
                       int m0, int m1);
-void tt_fk_i8_avx512(const void *W, const float *rs, int K, const float *x, int ldx, int N, float *y, int ldy,
-                     int m0, int m1);
 void tt_fk_f32_avx512(const void *W, const float *rs, int K, const float *x, int ldx, int N, float *y, int ldy,
                       int m0, int m1);
 /* attention helpers on fp16 KV rows */
@@ -62,7 +81,7 @@ void tt_rope_avx512(float *v, int nheads, int hd, const float *cs, const float *
 
 /* Chosen at first use from the CPU features (fmat.c). */
 typedef struct {
-    tt_fk_rows_fn f16, i8, f32;
+    tt_fk_rows_fn f16, f32;
     float (*dot_f16)(const float *a, const uint16_t *b, int n);
     void (*axpy_f16)(float *y, float a, const uint16_t *x, int n);
     void (*f16_to_f32)(const uint16_t *src, float *dst, int n);
@@ -75,7 +94,11 @@ typedef struct {
     void (*glu)(float *g, const float *u, size_t n, int silu);                  /* g = act(g) * u  */
     void (*rope)(float *v, int nheads, int hd, const float *cs, const float *sn);
     const char *isa;
+    tt_fk_qrows_fn qi8, qq4;  /* quantized LM head rows                         */
+    const char *qisa;         /* "avx512vnni", "neondot" or "c"                 */
 } tt_fkern_table;
 const tt_fkern_table *tt_fkern(void);
+/* The portable-C table (the tests' reference). */
+const tt_fkern_table *tt_fkern_portable(void);
 
 #endif

@@ -2,11 +2,12 @@
  * LM head, IEEE half conversion, and the portable-C float kernels.
  *
  * fp16: weights stored as IEEE half, converted to fp32 on the fly, fp32
- * multiply-add (llama.cpp's F16 path does the same).  int8 (LM head
- * option): per-row absmax scale, W[m][k] = q[m][k] * rs[m].  fp32: OpenBLAS
+ * multiply-add (llama.cpp's F16 path does the same).  int8 and 4-bit (LM
+ * head options): see fmat.h; integer dot products on int8 activations.  fp32: OpenBLAS
  * cblas_sgemv / cblas_sgemm when built with it. */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,7 +91,6 @@ static inline float h2f(uint16_t h) {
     }
 #define CONV_ID(v) ((float)(v))
 FK_C(fk_f16_c, uint16_t, h2f)
-FK_C(fk_i8_c, int8_t, CONV_ID)
 FK_C(fk_f32_c, float, CONV_ID)
 
 static float dot_f16_c(const float *a, const uint16_t *b, int n) {
@@ -135,19 +135,79 @@ static void rope_c(float *v, int nheads, int hd, const float *cs, const float *s
     }
 }
 
+/* ---- quantized LM head rows (portable; fkern.h) ----------------------------------- */
+void tt_fk_qprep(tt_fmat_kind kind, const int8_t *q, int K, int Kp, void *aux) {
+    if (kind == TT_FM_I8) {
+        uint8_t *u = aux;
+        for (int k = 0; k < Kp; k++) u[k] = (uint8_t)(q[k] + 128);
+    } else {
+        int32_t *c = aux;
+        for (int i = 0; i < tt_q4_kpad(K) / 4; i++) c[i] = -8 * (q[4 * i] + q[4 * i + 1] + q[4 * i + 2] + q[4 * i + 3]);
+    }
+}
+
+static void fkq_i8_c(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
+    (void)aux;
+    for (int m = m0; m < m1; m++) {
+        const int8_t *w = (const int8_t *)A->w + (size_t)m * A->K;
+        int32_t dot = 0;
+        for (int k = 0; k < A->K; k++) dot += w[k] * q[k];
+        y[m] = (float)dot * A->row_scale[m] / sa;
+    }
+}
+
+/* weight k of a Q4 row (nibble - 8) */
+static inline int q4_at(const uint8_t *row, int k) {
+    const uint8_t b = row[k / TT_Q4_BLOCK * (TT_Q4_BLOCK / 2) + k % (TT_Q4_BLOCK / 2)];
+    return (k % TT_Q4_BLOCK < TT_Q4_BLOCK / 2 ? b & 15 : b >> 4) - 8;
+}
+
+static void fkq_q4_c(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
+    (void)aux;
+    const int Kq = tt_q4_kpad(A->K), ng = Kq / TT_Q4_GROUP;
+    for (int m = m0; m < m1; m++) {
+        const uint8_t *row = (const uint8_t *)A->w + (size_t)m * (Kq / 2);
+        const uint16_t *gs = A->gscale + (size_t)m * ng;
+        float acc = 0.f;
+        for (int g = 0; g < ng; g++) {
+            int32_t dot = 0;
+            for (int k = g * TT_Q4_GROUP; k < (g + 1) * TT_Q4_GROUP; k++) dot += q4_at(row, k) * q[k];
+            acc += (float)dot * h2f(gs[g]);
+        }
+        y[m] = acc / sa;
+    }
+}
+
 static tt_fkern_table fk_table;
 static atomic_int fk_ready;
+static const tt_fkern_table fk_portable = {fk_f16_c, fk_f32_c, dot_f16_c, axpy_f16_c, f16_to_f32_c, f32_to_f16_c,
+                                           NULL,     NULL,      rmsnorm_c, add_c,    glu_c,      rope_c,       "c",
+                                           fkq_i8_c, fkq_q4_c,  "c"};
+
+const tt_fkern_table *tt_fkern_portable(void) { return &fk_portable; }
 
 const tt_fkern_table *tt_fkern(void) {
     if (atomic_load_explicit(&fk_ready, memory_order_acquire)) return &fk_table;
-    tt_fkern_table t = {fk_f16_c,     fk_i8_c, fk_f32_c, dot_f16_c, axpy_f16_c, f16_to_f32_c, f32_to_f16_c,
-                        NULL,         NULL,      rmsnorm_c, add_c, glu_c, rope_c, "c"};
+    tt_fkern_table t = fk_portable;
 #if defined(__x86_64__)
     const uint32_t need = TT_FEAT_AVX512F | TT_FEAT_AVX512BW | TT_FEAT_F16C;
     if ((tt_cpu_features() & need) == need)
-        t = (tt_fkern_table){tt_fk_f16_avx512,  tt_fk_i8_avx512,      tt_fk_f32_avx512,     tt_dot_f16_avx512,
+        t = (tt_fkern_table){tt_fk_f16_avx512,  tt_fk_f32_avx512,     tt_dot_f16_avx512,
                              tt_axpy_f16_avx512, tt_f16_to_f32_avx512, tt_f32_to_f16_avx512, tt_attn_convert_avx512, tt_attn_rows_avx512,
-                             tt_rmsnorm_avx512,  tt_add_avx512,        tt_glu_avx512,        tt_rope_avx512, "avx512"};
+                             tt_rmsnorm_avx512,  tt_add_avx512,        tt_glu_avx512,        tt_rope_avx512, "avx512",
+                             fkq_i8_c,           fkq_q4_c,             "c"};
+    if ((tt_cpu_features() & (need | TT_FEAT_AVX512VNNI)) == (need | TT_FEAT_AVX512VNNI)) {
+        t.qi8 = tt_fkq_i8_avx512vnni;
+        t.qq4 = tt_fkq_q4_avx512vnni;
+        t.qisa = "avx512vnni";
+    }
+#endif
+#if defined(__aarch64__)
+    if (tt_cpu_features() & TT_FEAT_DOTPROD) {
+        t.qi8 = tt_fkq_i8_neondot;
+        t.qq4 = tt_fkq_q4_neondot;
+        t.qisa = "neondot";
+    }
 #endif
     fk_table = t; /* identical contents if two threads race here */
     atomic_store_explicit(&fk_ready, 1, memory_order_release);
@@ -155,13 +215,22 @@ const tt_fkern_table *tt_fkern(void) {
 }
 
 /* ---- tt_fmat ------------------------------------------------------------------------- */
-static size_t elt_size(tt_fmat_kind k) { return k == TT_FM_F16 ? 2 : k == TT_FM_F32 ? 4 : 1; }
+/* bytes of w (the values, without scales) */
+static size_t w_bytes(tt_fmat_kind k, int M, int K) {
+    if (k == TT_FM_Q4) return (size_t)M * (size_t)(tt_q4_kpad(K) / 2);
+    return (size_t)M * (size_t)K * (k == TT_FM_F16 ? 2 : k == TT_FM_F32 ? 4 : 1);
+}
 
 size_t tt_fmat_bytes(tt_fmat_kind kind, int M, int K) {
     if (M <= 0 || K <= 0) return 0;
-    size_t b = (size_t)M * (size_t)K * elt_size(kind);
-    if (kind == TT_FM_I8) b += sizeof(float) * (size_t)M;
+    size_t b = w_bytes(kind, M, K);
+    if (kind == TT_FM_I8) b += (sizeof(float) + sizeof(int32_t)) * (size_t)M;
+    if (kind == TT_FM_Q4) b += sizeof(uint16_t) * (size_t)M * (size_t)(tt_q4_kpad(K) / TT_Q4_GROUP);
     return b;
+}
+
+const char *tt_fmat_kind_name(tt_fmat_kind kind) {
+    return kind == TT_FM_F16 ? "fp16" : kind == TT_FM_F32 ? "fp32" : kind == TT_FM_I8 ? "i8" : "q4";
 }
 
 tt_status tt_fmat_alloc(tt_fmat *A, tt_fmat_kind kind, int M, int K) {
@@ -170,18 +239,25 @@ tt_status tt_fmat_alloc(tt_fmat *A, tt_fmat_kind kind, int M, int K) {
     A->kind = kind;
     A->M = M;
     A->K = K;
-    A->w = tt_alloc((size_t)M * K * elt_size(kind), 64, 1);
-    if (!A->w) return tt_set_error(TT_E_NOMEM, "cannot allocate a %dx%d float matrix", M, K);
-    if (kind == TT_FM_I8) {
+    A->owns = 1;
+    A->w = tt_alloc(w_bytes(kind, M, K), 64, 1);
+    int ok = A->w != NULL;
+    if (ok && kind == TT_FM_I8) {
         A->row_scale = tt_alloc(sizeof(float) * (size_t)M, 64, 0);
-        if (!A->row_scale) {
-            tt_free(A->w);
-            A->w = NULL;
-            return tt_set_error(TT_E_NOMEM, "cannot allocate %d row scales", M);
-        }
+        A->row_sum = tt_alloc(sizeof(int32_t) * (size_t)M, 64, 0);
+        ok = A->row_scale && A->row_sum;
+    }
+    if (ok && kind == TT_FM_Q4)
+        ok = (A->gscale = tt_alloc(sizeof(uint16_t) * (size_t)M * (size_t)(tt_q4_kpad(K) / TT_Q4_GROUP), 64, 1)) != NULL;
+    if (ok && (kind == TT_FM_I8 || kind == TT_FM_Q4)) {
+        ok = (A->qa = calloc(1, sizeof *A->qa)) && tt_qact_alloc(A->qa, 1, K) == TT_OK &&
+             (A->aux = tt_alloc(sizeof(int32_t) * (size_t)tt_act_kpad(K), 64, 1));
+    }
+    if (!ok) {
+        tt_fmat_free(A);
+        return tt_set_error(TT_E_NOMEM, "cannot allocate a %dx%d %s matrix", M, K, tt_fmat_kind_name(kind));
     }
     A->bytes = tt_fmat_bytes(kind, M, K);
-    A->owns = 1;
     return TT_OK;
 }
 
@@ -189,8 +265,64 @@ void tt_fmat_free(tt_fmat *A) {
     if (A->owns) {
         tt_free(A->w);
         tt_free(A->row_scale);
+        tt_free(A->row_sum);
+        tt_free(A->gscale);
+        tt_free(A->aux);
+        if (A->qa && A->qa->q) tt_qact_free(A->qa);
+        free(A->qa);
     }
     memset(A, 0, sizeof *A);
+}
+
+void tt_fmat_set_row(tt_fmat *A, int r, const float *src) {
+    const int K = A->K;
+    if (A->kind == TT_FM_F16) {
+        tt_fkern()->f32_to_f16(src, (uint16_t *)A->w + (size_t)r * K, K);
+    } else if (A->kind == TT_FM_F32) {
+        memcpy((float *)A->w + (size_t)r * K, src, sizeof(float) * K);
+    } else if (A->kind == TT_FM_I8) { /* per-row absmax */
+        float amax = 0.f;
+        for (int k = 0; k < K; k++) amax = fmaxf(amax, fabsf(src[k]));
+        const float s = amax > 0 ? amax / 127.f : 1.f;
+        int8_t *d = (int8_t *)A->w + (size_t)r * K;
+        int32_t sum = 0;
+        for (int k = 0; k < K; k++) sum += d[k] = (int8_t)lrintf(src[k] / s);
+        A->row_scale[r] = s;
+        A->row_sum[r] = sum;
+    } else { /* Q4: absmax / 7 per group, the scale rounded to fp16 first */
+        const int Kq = tt_q4_kpad(K), ng = Kq / TT_Q4_GROUP;
+        uint8_t *row = (uint8_t *)A->w + (size_t)r * (Kq / 2);
+        memset(row, 0x88, (size_t)Kq / 2);
+        for (int g = 0; g < ng; g++) {
+            float amax = 0.f;
+            for (int k = g * TT_Q4_GROUP; k < TT_MIN(K, (g + 1) * TT_Q4_GROUP); k++) amax = fmaxf(amax, fabsf(src[k]));
+            const uint16_t h = tt_f32_to_f16(amax / 7.f);
+            const float s = tt_f16_to_f32(h);
+            A->gscale[(size_t)r * ng + g] = h;
+            for (int k = g * TT_Q4_GROUP; k < TT_MIN(K, (g + 1) * TT_Q4_GROUP); k++) {
+                const long v = s > 0 ? lrintf(src[k] / s) : 0;
+                const uint8_t nib = (uint8_t)(TT_MAX(-8, TT_MIN(7, v)) + 8);
+                uint8_t *b = row + k / TT_Q4_BLOCK * (TT_Q4_BLOCK / 2) + k % (TT_Q4_BLOCK / 2);
+                *b = k % TT_Q4_BLOCK < TT_Q4_BLOCK / 2 ? (uint8_t)((*b & 0xF0) | nib) : (uint8_t)((*b & 0x0F) | nib << 4);
+            }
+        }
+    }
+}
+
+void tt_fmat_get_row(const tt_fmat *A, int r, float *dst) {
+    const int K = A->K;
+    if (A->kind == TT_FM_F16) {
+        tt_fkern()->f16_to_f32((const uint16_t *)A->w + (size_t)r * K, dst, K);
+    } else if (A->kind == TT_FM_F32) {
+        memcpy(dst, (const float *)A->w + (size_t)r * K, sizeof(float) * K);
+    } else if (A->kind == TT_FM_I8) {
+        const int8_t *w = (const int8_t *)A->w + (size_t)r * K;
+        for (int k = 0; k < K; k++) dst[k] = (float)w[k] * A->row_scale[r];
+    } else {
+        const int Kq = tt_q4_kpad(K), ng = Kq / TT_Q4_GROUP;
+        const uint8_t *row = (const uint8_t *)A->w + (size_t)r * (Kq / 2);
+        for (int k = 0; k < K; k++) dst[k] = (float)q4_at(row, k) * h2f(A->gscale[(size_t)r * ng + k / TT_Q4_GROUP]);
+    }
 }
 
 const char *tt_fmat_impl(tt_fmat_kind kind) {
@@ -198,6 +330,7 @@ const char *tt_fmat_impl(tt_fmat_kind kind) {
 #ifdef TT_HAVE_OPENBLAS
     if (kind == TT_FM_F32) return "openblas";
 #endif
+    if (kind == TT_FM_I8 || kind == TT_FM_Q4) return tt_fkern()->qisa;
     return tt_fkern()->isa;
 }
 
@@ -249,6 +382,34 @@ typedef struct {
     float *y;
 } fmat_task;
 
+/* Quantized rows of one token: x already in A->qa and A->aux. */
+typedef struct {
+    const tt_fmat *A;
+    tt_fk_qrows_fn fn;
+    float *y;
+} qmat_task;
+
+static void qmat_worker(void *ctx, int tid, int nth) {
+    const qmat_task *t = ctx;
+    int lo, hi;
+    tt_split_range(t->A->M, nth, tid, 4, &lo, &hi);
+    if (lo < hi) t->fn(t->A, t->A->qa->q, t->A->aux, t->A->qa->scale[0], t->y, lo, hi);
+}
+
+static tt_status qmat_forward(const tt_fmat *A, const float *x, int ldx, int N, float *y, int ldy, tt_pool *pool) {
+    const tt_fkern_table *fk = tt_fkern();
+    qmat_task t = {A, A->kind == TT_FM_I8 ? fk->qi8 : fk->qq4, NULL};
+    for (int n = 0; n < N; n++) {
+        tt_status st = tt_quantize_act(A->qa, x + (size_t)n * ldx, 1, A->K);
+        if (st != TT_OK) return st;
+        tt_fk_qprep(A->kind, A->qa->q, A->K, A->qa->Kp, A->aux);
+        t.y = y + (size_t)n * ldy;
+        if (pool && tt_pool_threads(pool) > 1) tt_pool_run(pool, qmat_worker, &t);
+        else qmat_worker(&t, 0, 1);
+    }
+    return TT_OK;
+}
+
 static void fmat_worker(void *ctx, int tid, int nth) {
     const fmat_task *t = ctx;
     int lo, hi;
@@ -276,8 +437,9 @@ tt_status tt_fmat_forward(const tt_fmat *A, const float *x, int ldx, int N, floa
         return TT_OK;
 #endif
     }
+    if (A->kind == TT_FM_I8 || A->kind == TT_FM_Q4) return qmat_forward(A, x, ldx, N, y, ldy, pool);
     const tt_fkern_table *fk = tt_fkern();
-    fmat_task t = {A, A->kind == TT_FM_F16 ? fk->f16 : A->kind == TT_FM_I8 ? fk->i8 : fk->f32, x, ldx, N, ldy, y};
+    fmat_task t = {A, A->kind == TT_FM_F16 ? fk->f16 : fk->f32, x, ldx, N, ldy, y};
     if (pool && tt_pool_threads(pool) > 1)
         tt_pool_run(pool, fmat_worker, &t);
     else

@@ -1,6 +1,18 @@
 /* tritune: float matrices (fmat.c): the embedding, the LM head, and every
  * matrix of the fp16 / fp32 baselines; IEEE half conversions.
- *   y[n * ldy + m] = sum_k W[m][k] x[n][k] (* rs[m]) */
+ *   y[n * ldy + m] = sum_k W[m][k] x[n][k] (* rs[m])
+ *
+ * The LM head (and a tied embedding) may also be quantized:
+ *   TT_FM_I8  per-row int8: W[m][k] = w[m][k] * row_scale[m] (absmax / 127);
+ *   TT_FM_Q4  4-bit groups of TT_Q4_GROUP weights along K with an fp16 scale
+ *             each: W[m][k] = (nibble - 8) * gscale[m][k / 32] (absmax / 7).
+ *             Rows are padded to Kq = K rounded up to TT_Q4_BLOCK with zero
+ *             weights (nibble 8); in each block of 128 weights byte j holds
+ *             weight j in its low nibble and weight j + 64 in its high one,
+ *             so one 64-byte load gives two 64-lane planes.
+ * Both quantize the input to int8 per token (absmax, as the BitLinears do:
+ * formats.h tt_quantize_act) and take integer dot products (vpdpbusd with
+ * AVX-512 VNNI), so the weights stream at the read bandwidth. */
 #ifndef TT_MODEL_FMAT_H
 #define TT_MODEL_FMAT_H
 
@@ -9,23 +21,38 @@
 
 #include "core/common.h"
 #include "core/pool.h"
+#include "formats/formats.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef enum { TT_FM_F16 = 0, TT_FM_F32, TT_FM_I8 } tt_fmat_kind;
+typedef enum { TT_FM_F16 = 0, TT_FM_F32, TT_FM_I8, TT_FM_Q4 } tt_fmat_kind;
+#define TT_Q4_GROUP 32
+#define TT_Q4_BLOCK 128
+static inline int tt_q4_kpad(int K) { return (K + TT_Q4_BLOCK - 1) / TT_Q4_BLOCK * TT_Q4_BLOCK; }
 typedef struct {
     tt_fmat_kind kind;
     int M, K;
-    void *w;            /* (M, K) row-major: uint16_t fp16 bits | float | int8_t */
-    float *row_scale;   /* (M) TT_FM_I8 only: W[m][k] = w[m][k] * row_scale[m]    */
-    size_t bytes;       /* bytes of w (+ row_scale)                                */
+    void *w;            /* (M, K) row-major: uint16_t fp16 bits | float | int8_t;
+                         * TT_FM_Q4: (M, Kq / 2) nibbles (see above)               */
+    float *row_scale;   /* (M) TT_FM_I8: W[m][k] = w[m][k] * row_scale[m]          */
+    int32_t *row_sum;   /* (M) TT_FM_I8: sum_k w[m][k] (the u8 x s8 offset)        */
+    uint16_t *gscale;   /* (M, Kq / 32) TT_FM_Q4: fp16 group scales                */
+    size_t bytes;       /* bytes a product reads: w and its scales (and sums)      */
     int owns;
+    tt_qact *qa;        /* TT_FM_I8 / Q4: the quantized input of one token; aux    */
+    void *aux;          /* its per-kernel form (one caller at a time)              */
 } tt_fmat;
 tt_status tt_fmat_alloc(tt_fmat *A, tt_fmat_kind kind, int M, int K);
 void tt_fmat_free(tt_fmat *A);
 size_t tt_fmat_bytes(tt_fmat_kind kind, int M, int K);
+/* Row r from K floats (quantized for I8 / Q4: scales and sums set). */
+void tt_fmat_set_row(tt_fmat *A, int r, const float *src);
+/* Row r as K floats (dequantized): the embedding lookup. */
+void tt_fmat_get_row(const tt_fmat *A, int r, float *dst);
+/* "fp16", "fp32", "i8", "q4" */
+const char *tt_fmat_kind_name(tt_fmat_kind kind);
 /* x: (N, K) with row stride ldx; y: (N, M) with row stride ldy.  Rows are
  * split over the pool (pool may be NULL).  fp32 goes to OpenBLAS when built
  * with it (TT_E_UNSUPPORTED otherwise). */

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/timing.h"
 #include "model/fkern.h"
 
 /* ---- run state ------------------------------------------------------------------------------------------- */
@@ -36,7 +37,8 @@ tt_status tt_state_init(tt_state *s, const tt_model *m, int nthreads) {
     if (ok) {
         s->key_cache = tt_alloc(es * kvn, 64, 1);
         s->value_cache = tt_alloc(es * kvn, 64, 1);
-        ok = s->key_cache && s->value_cache;
+        s->case_times = tt_alloc(sizeof(tt_case_times) * (size_t)s->nthreads, 64, 1);
+        ok = s->key_cache && s->value_cache && s->case_times;
     }
     if (ok && tt_wformat_is_ternary(m->opts.format))
         ok = tt_qact_alloc(&s->qa_hidden, n, d) == TT_OK && tt_qact_alloc(&s->qa_q, n, qd) == TT_OK &&
@@ -62,6 +64,7 @@ void tt_state_free(tt_state *s) {
     for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) tt_free(*fl[i]);
     tt_free(s->key_cache);
     tt_free(s->value_cache);
+    tt_free(s->case_times);
     if (s->qa_hidden.q) tt_qact_free(&s->qa_hidden);
     if (s->qa_q.q) tt_qact_free(&s->qa_q);
     if (s->qa_ffn.q) tt_qact_free(&s->qa_ffn);
@@ -77,11 +80,74 @@ static tt_status matmul(const tt_mat *W, tt_qact *qa, const float *x, int ldx, i
     return tt_fmat_forward(&W->f, x, ldx, n, y, ldy, pool);
 }
 
+/* ---- the profile (profile.h) --------------------------------------------------------------------------- */
+/* The clock when profiling, else 0. */
+static inline uint64_t pf_now(const tt_state *s) { return s->prof ? tt_now_ns() : 0; }
+/* Wall time since t0 and `bytes` read to `part`. */
+static inline void pf_add(tt_state *s, int part, uint64_t t0, double bytes) {
+    if (!s->prof) return;
+    s->prof->ns[part] += (double)(tt_now_ns() - t0);
+    s->prof->bytes[part] += bytes;
+}
+/* A pool dispatch of wall time since t0 in which thread 0 worked work_ns
+ * (of which prep_ns building tables): the rest was waiting. */
+static inline void pf_dispatch(tt_state *s, int part, uint64_t t0, double work_ns, double prep_ns, double bytes) {
+    const double wall = (double)(tt_now_ns() - t0);
+    s->prof->ns[part] += work_ns;
+    s->prof->ns[TT_PROF_TABLES] += prep_ns;
+    s->prof->ns[TT_PROF_WAIT] += TT_MAX(0.0, wall - work_ns - prep_ns);
+    s->prof->bytes[part] += bytes;
+}
+
+/* n matrices on the same input x (ternary: quantized in qa): one
+ * dispatch for q/k/v or gate/up when their kernels allow it
+ * (tt_linear_forward_many); time and bytes added to `part` when profiling. */
+static tt_status pmatmul_many(tt_state *s, int part, const tt_mat *const *W, int n, tt_qact *qa, const float *x, int ldx,
+                              int ntok, float *const *y, const int *ldy, tt_pool *pool) {
+    const tt_case_times b = s->prof ? s->case_times[0] : (tt_case_times){0};
+    const uint64_t t0 = pf_now(s);
+    tt_status st = TT_OK;
+    if (W[0]->ternary) {
+        const tt_linear *L[TT_LINEAR_MANY_MAX];
+        for (int i = 0; i < n; i++) L[i] = &W[i]->lin;
+        s->ws.times = s->prof ? s->case_times : NULL;
+        st = tt_linear_forward_many(L, n, qa, y, ldy, pool, &s->ws);
+        s->ws.times = NULL;
+    } else {
+        for (int i = 0; i < n && st == TT_OK; i++) st = matmul(W[i], qa, x, ldx, ntok, y[i], ldy[i], pool, &s->ws);
+    }
+    if (!s->prof) return st;
+    double bytes = 0;
+    for (int i = 0; i < n; i++) bytes += W[i]->ternary ? (double)W[i]->lin.w_bytes : (double)W[i]->f.bytes;
+    const tt_case_times *a = &s->case_times[0];
+    if (W[0]->ternary)
+        pf_dispatch(s, part, t0, (double)(a->kernel_ns - b.kernel_ns), (double)(a->prep_ns - b.prep_ns), bytes);
+    else /* float baselines: the whole wall time */
+        pf_dispatch(s, part, t0, (double)(tt_now_ns() - t0), 0, bytes);
+    return st;
+}
+
+/* One matrix. */
+static tt_status pmatmul(tt_state *s, int part, const tt_mat *W, tt_qact *qa, const float *x, int ldx, int n, float *y,
+                         int ldy, tt_pool *pool) {
+    return pmatmul_many(s, part, &W, 1, qa, x, ldx, n, &y, &ldy, pool);
+}
+
+/* Activations of n tokens (row stride ld) quantized into qa, timed as act_quant. */
+static tt_status pquant(tt_state *s, tt_qact *qa, const float *x, int n, int ld) {
+    const uint64_t t0 = pf_now(s);
+    const tt_status st = tt_quantize_act(qa, x, n, ld);
+    pf_add(s, TT_PROF_QUANT, t0, 0);
+    return st;
+}
+
 typedef struct {
     const tt_model *m;
     tt_state *s;
     int l, n, pos;
-    tt_pool *pool; /* for the barrier of the blocked path */
+    tt_pool *pool;   /* for the barrier of the blocked path */
+    double work0_ns; /* thread 0's time in the worker (profile)  */
+    tt_task_fn fn;   /* att_worker or att_block_worker            */
 } att_task;
 
 /* Causal attention for work items (token t, head h), split over threads.
@@ -176,6 +242,14 @@ static void att_block_worker(void *ctx, int tid, int nth) {
     }
 }
 
+/* The attention worker, thread 0's share timed when profiling. */
+static void att_timed(void *ctx, int tid, int nth) {
+    att_task *a = ctx;
+    const uint64_t t0 = tid == 0 ? pf_now(a->s) : 0;
+    a->fn(ctx, tid, nth);
+    if (tid == 0 && a->s->prof) a->work0_ns += (double)(tt_now_ns() - t0);
+}
+
 /* ---- one layer ---------------------------------------------------------------------------------------------- */
 /* Shapes of the config, for the blocks below. */
 typedef struct {
@@ -198,12 +272,15 @@ static tt_status attention_block(const tt_model *m, tt_state *s, int l, int n, t
     const int pos = s->pos, ternary = tt_wformat_is_ternary(m->opts.format);
     const tt_fkern_table *fk = tt_fkern();
     tt_status st;
+    uint64_t t0 = pf_now(s);
     for (int t = 0; t < n; t++) fk->rmsnorm(s->xb + (size_t)t * D.xbd, s->x + (size_t)t * D.d, L->attn_norm, D.d, c->norm_eps);
-    if (ternary && (st = tt_quantize_act(&s->qa_hidden, s->xb, n, D.xbd)) != TT_OK) return st;
-    if ((st = matmul(&L->wq, &s->qa_hidden, s->xb, D.xbd, n, s->q, D.qd, pool, &s->ws)) != TT_OK ||
-        (st = matmul(&L->wk, &s->qa_hidden, s->xb, D.xbd, n, s->k, D.kv, pool, &s->ws)) != TT_OK ||
-        (st = matmul(&L->wv, &s->qa_hidden, s->xb, D.xbd, n, s->v, D.kv, pool, &s->ws)) != TT_OK)
-        return st;
+    pf_add(s, TT_PROF_NORMS, t0, sizeof(float) * D.d);
+    if (ternary && (st = pquant(s, &s->qa_hidden, s->xb, n, D.xbd)) != TT_OK) return st;
+    const tt_mat *qkv[3] = {&L->wq, &L->wk, &L->wv};
+    float *const qkv_y[3] = {s->q, s->k, s->v};
+    const int qkv_ld[3] = {D.qd, D.kv, D.kv};
+    if ((st = pmatmul_many(s, TT_PROF_QKV, qkv, 3, &s->qa_hidden, s->xb, D.xbd, n, qkv_y, qkv_ld, pool)) != TT_OK) return st;
+    t0 = pf_now(s);
     for (int t = 0; t < n; t++) {
         const float *cs = s->rope_cos + (size_t)(pos + t) * (D.hd / 2), *sn = s->rope_sin + (size_t)(pos + t) * (D.hd / 2);
         fk->rope(s->q + (size_t)t * D.qd, c->heads, D.hd, cs, sn);
@@ -217,19 +294,29 @@ static tt_status attention_block(const tt_model *m, tt_state *s, int l, int n, t
             fk->f32_to_f16(s->v + (size_t)t * D.kv, (uint16_t *)s->value_cache + at, D.kv);
         }
     }
-    att_task at = {m, s, l, n, pos, pool};
+    pf_add(s, TT_PROF_NORMS, t0, 0);
+    att_task at = {m, s, l, n, pos, pool, 0, NULL};
     /* several tokens, fp16 cache, a blocked kernel: the blocked path (a
      * group of more than TT_ATTN_QCHUNK heads keeps the simple one) */
     const int blocked = n > 1 && !s->kv_f32 && fk->attn_rows && fk->attn_convert && D.hd % 16 == 0 &&
                         c->heads / c->kv_heads <= TT_ATTN_QCHUNK;
-    tt_task_fn fn = blocked ? att_block_worker : att_worker;
-    if (pool && tt_pool_threads(pool) > 1) tt_pool_run(pool, fn, &at);
-    else fn(&at, 0, 1);
+    at.fn = blocked ? att_block_worker : att_worker;
+    t0 = pf_now(s);
+    if (pool && tt_pool_threads(pool) > 1) tt_pool_run(pool, att_timed, &at);
+    else att_timed(&at, 0, 1);
+    if (s->prof) { /* keys and values of positions 0 .. pos+n-1, read once per KV head */
+        const double es = s->kv_f32 ? 4 : 2, rows = (double)n * pos + (double)n * (n + 1) / 2;
+        pf_dispatch(s, TT_PROF_ATTN, t0, at.work0_ns, 0, 2 * es * D.kv * (blocked ? pos + n : rows));
+    }
+    t0 = pf_now(s);
     for (int t = 0; t < n; t++)
         fk->rmsnorm(s->xb + (size_t)t * D.xbd, s->att + (size_t)t * D.qd, L->attn_sub_norm, D.qd, c->norm_eps);
-    if (ternary && (st = tt_quantize_act(&s->qa_q, s->xb, n, D.xbd)) != TT_OK) return st;
-    if ((st = matmul(&L->wo, &s->qa_q, s->xb, D.xbd, n, s->xo, D.d, pool, &s->ws)) != TT_OK) return st;
+    pf_add(s, TT_PROF_NORMS, t0, sizeof(float) * D.qd);
+    if (ternary && (st = pquant(s, &s->qa_q, s->xb, n, D.xbd)) != TT_OK) return st;
+    if ((st = pmatmul(s, TT_PROF_O, &L->wo, &s->qa_q, s->xb, D.xbd, n, s->xo, D.d, pool)) != TT_OK) return st;
+    t0 = pf_now(s);
     fk->add(s->x, s->xo, (size_t)n * D.d);
+    pf_add(s, TT_PROF_NORMS, t0, 0);
     return TT_OK;
 }
 
@@ -241,16 +328,23 @@ static tt_status ffn_block(const tt_model *m, tt_state *s, int l, int n, tt_pool
     const int f = D.f, ternary = tt_wformat_is_ternary(m->opts.format);
     const tt_fkern_table *fk = tt_fkern();
     tt_status st;
+    uint64_t t0 = pf_now(s);
     for (int t = 0; t < n; t++) fk->rmsnorm(s->xb + (size_t)t * D.xbd, s->x + (size_t)t * D.d, L->ffn_norm, D.d, c->norm_eps);
-    if (ternary && (st = tt_quantize_act(&s->qa_hidden, s->xb, n, D.xbd)) != TT_OK) return st;
-    if ((st = matmul(&L->wgate, &s->qa_hidden, s->xb, D.xbd, n, s->hb, f, pool, &s->ws)) != TT_OK ||
-        (st = matmul(&L->wup, &s->qa_hidden, s->xb, D.xbd, n, s->hb2, f, pool, &s->ws)) != TT_OK)
-        return st;
+    pf_add(s, TT_PROF_NORMS, t0, sizeof(float) * D.d);
+    if (ternary && (st = pquant(s, &s->qa_hidden, s->xb, n, D.xbd)) != TT_OK) return st;
+    const tt_mat *gu[2] = {&L->wgate, &L->wup};
+    float *const gu_y[2] = {s->hb, s->hb2};
+    const int gu_ld[2] = {f, f};
+    if ((st = pmatmul_many(s, TT_PROF_GATE_UP, gu, 2, &s->qa_hidden, s->xb, D.xbd, n, gu_y, gu_ld, pool)) != TT_OK) return st;
+    t0 = pf_now(s);
     fk->glu(s->hb, s->hb2, (size_t)n * f, c->act == TT_ACT_SILU);
     for (int t = 0; t < n; t++) fk->rmsnorm(s->hb + (size_t)t * f, s->hb + (size_t)t * f, L->ffn_sub_norm, f, c->norm_eps);
-    if (ternary && (st = tt_quantize_act(&s->qa_ffn, s->hb, n, f)) != TT_OK) return st;
-    if ((st = matmul(&L->wdown, &s->qa_ffn, s->hb, f, n, s->xo, D.d, pool, &s->ws)) != TT_OK) return st;
+    pf_add(s, TT_PROF_NORMS, t0, sizeof(float) * f);
+    if (ternary && (st = pquant(s, &s->qa_ffn, s->hb, n, f)) != TT_OK) return st;
+    if ((st = pmatmul(s, TT_PROF_DOWN, &L->wdown, &s->qa_ffn, s->hb, f, n, s->xo, D.d, pool)) != TT_OK) return st;
+    t0 = pf_now(s);
     fk->add(s->x, s->xo, (size_t)n * D.d);
+    pf_add(s, TT_PROF_NORMS, t0, 0);
     return TT_OK;
 }
 
@@ -267,25 +361,38 @@ tt_status tt_model_forward(const tt_model *m, tt_state *s, const int *tokens, in
     const int d = c->hidden;
     const tt_fkern_table *fk = tt_fkern();
     tt_status st;
+    const uint64_t t_fwd = pf_now(s);
+    double parts0 = 0;
+    if (s->prof)
+        for (int i = 0; i < TT_PROF_COUNT; i++) parts0 += s->prof->ns[i];
     /* token embeddings */
     for (int t = 0; t < n; t++) {
         if (tokens[t] < 0 || tokens[t] >= c->vocab)
             return tt_set_error(TT_E_ARG, "forward: token %d outside the vocabulary [0, %d)", tokens[t], c->vocab);
-        float *x = s->x + (size_t)t * d;
-        if (w->embed.kind == TT_FM_F32) memcpy(x, (const float *)w->embed.w + (size_t)tokens[t] * d, sizeof(float) * d);
-        else fk->f16_to_f32((const uint16_t *)w->embed.w + (size_t)tokens[t] * d, x, d);
+        tt_fmat_get_row(&w->embed, tokens[t], s->x + (size_t)t * d);
     }
     /* the layers */
     for (int l = 0; l < c->layers; l++)
         if ((st = attention_block(m, s, l, n, pool)) != TT_OK || (st = ffn_block(m, s, l, n, pool)) != TT_OK) return st;
     /* logits of the last token */
+    const uint64_t t0 = pf_now(s);
     fk->rmsnorm(s->xb, s->x + (size_t)(n - 1) * d, w->final_norm, d, c->norm_eps);
     if ((st = tt_fmat_forward(&w->lm_head, s->xb, d, 1, s->logits, c->vocab, pool)) != TT_OK) return st;
+    pf_add(s, TT_PROF_LM_HEAD, t0, (double)w->lm_head.bytes);
     /* weights inside the weight file's ranges can still overflow fp32 together: an error, never garbage "ok" */
     for (int i = 0; i < c->vocab; i++)
         if (!isfinite(s->logits[i]))
             return tt_set_error(TT_E_FORMAT, "forward: logit %d is %g: the weights overflow fp32", i, (double)s->logits[i]);
     s->pos += n;
+    if (s->prof) { /* the forward call's time outside the parts */
+        const double wall = (double)(tt_now_ns() - t_fwd);
+        double parts = 0;
+        for (int i = 0; i < TT_PROF_COUNT; i++) parts += s->prof->ns[i];
+        s->prof->ns[TT_PROF_OTHER] += TT_MAX(0.0, wall - (parts - parts0));
+        s->prof->bytes[TT_PROF_OTHER] += (double)tt_fmat_bytes(w->embed.kind, 1, d) * n; /* embedding rows */
+        s->prof->forward_ns += wall;
+        s->prof->tokens += n;
+    }
     return TT_OK;
 }
 

@@ -5,6 +5,7 @@
 #include "core/pool.h"
 #include "formats/formats.h"
 #include "model/load.h"
+#include "model/profile.h"
 #include "seam/dispatch.h"
 
 #ifdef __cplusplus
@@ -37,6 +38,8 @@ typedef struct {
     tt_qact qa_q;         /* (cap_n, q_dim) int8: input of o                           */
     tt_qact qa_ffn;       /* (cap_n, ffn) int8: input of down                          */
     tt_workspace ws;
+    tt_prof *prof;            /* NULL, or where the forward pass adds its profile (profile.h) */
+    tt_case_times *case_times; /* (nthreads) the runner's per-thread times while profiling   */
 } tt_state;
 
 /* Buffers for m->opts.batch tokens and m->opts.seq positions, for pools

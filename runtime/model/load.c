@@ -156,22 +156,15 @@ static void to_float(tt_fmat *A, const int8_t *w, int r0, int rows, float scale)
     }
 }
 
-/* An fp16 row (embedding / LM head) -> row r of a float matrix of any kind. */
-static void f16_row_to(tt_fmat *A, int r, const uint16_t *h) {
-    const int K = A->K;
+/* An fp16 row (embedding / LM head) -> row r of a float matrix of any kind
+ * (tmp: K floats of scratch). */
+static void f16_row_to(tt_fmat *A, int r, const uint16_t *h, float *tmp) {
     if (A->kind == TT_FM_F16) {
-        memcpy((uint16_t *)A->w + (size_t)r * K, h, sizeof(uint16_t) * K);
-    } else if (A->kind == TT_FM_F32) {
-        float *d = (float *)A->w + (size_t)r * K;
-        for (int k = 0; k < K; k++) d[k] = tt_f16_to_f32(h[k]);
-    } else { /* int8, per-row absmax */
-        float amax = 0.f;
-        for (int k = 0; k < K; k++) amax = fmaxf(amax, fabsf(tt_f16_to_f32(h[k])));
-        const float s = amax > 0 ? amax / 127.f : 1.f;
-        int8_t *d = (int8_t *)A->w + (size_t)r * K;
-        for (int k = 0; k < K; k++) d[k] = (int8_t)lrintf(tt_f16_to_f32(h[k]) / s);
-        A->row_scale[r] = s;
+        memcpy((uint16_t *)A->w + (size_t)r * A->K, h, sizeof(uint16_t) * A->K);
+        return;
     }
+    for (int k = 0; k < A->K; k++) tmp[k] = tt_f16_to_f32(h[k]);
+    tt_fmat_set_row(A, r, tmp);
 }
 
 /* ---- work units -------------------------------------------------------------------------------- */
@@ -203,7 +196,7 @@ static tt_status ternary_unit(gctx *g, const tplan *p, int r0, int r1, int8_t *t
 
 /* Rows [r0, r1) of the embedding (id TT_T_EMBED, also the tied LM head
  * when it does not alias it) or of the untied LM head. */
-static void float_unit(gctx *g, int id, int r0, int r1, uint16_t *row16) {
+static void float_unit(gctx *g, int id, int r0, int r1, uint16_t *row16, float *rowf) {
     tt_model *m = g->m;
     const int K = m->cfg.hidden;
     const tt_wf_tensor *src = g->wf ? tt_weightfile_tensor(g->wf, id) : NULL;
@@ -219,7 +212,7 @@ static void float_unit(gctx *g, int id, int r0, int r1, uint16_t *row16) {
         if (src) h = (const uint16_t *)src->data + (size_t)r * K;
         else tt_gen_f16_row(m->opts.seed, id, r, K, row16);
         for (int j = 0; j < 2; j++)
-            if (dsts[j]) f16_row_to(dsts[j], r, h);
+            if (dsts[j]) f16_row_to(dsts[j], r, h, rowf);
     }
 }
 
@@ -243,7 +236,7 @@ static void unit_worker(void *ctx, int tid, int nth) {
             st = ternary_unit(g, &g->plan[w->t], w->r0, w->r1, ti8, tc);
             work = (long long)(w->r1 - w->r0) * g->plan[w->t].K;
         } else {
-            float_unit(g, -1 - w->t, w->r0, w->r1, (uint16_t *)tc);
+            float_unit(g, -1 - w->t, w->r0, w->r1, (uint16_t *)tc, (float *)ti8);
             work = (long long)(w->r1 - w->r0) * g->m->cfg.hidden;
         }
         if (st != TT_OK) {
@@ -293,7 +286,7 @@ static tt_status alloc_weights(tt_model *m) {
         ly->ffn_norm = np, np += d;
         ly->ffn_sub_norm = np, np += f;
     }
-    tt_status st = tt_fmat_alloc(&w->embed, tt_model_embed_kind(&m->opts), c->vocab, d);
+    tt_status st = tt_fmat_alloc(&w->embed, tt_model_embed_kind_of(c, &m->opts), c->vocab, d);
     if (st != TT_OK) return st;
     if (tt_model_head_aliases(c, &m->opts)) {
         w->lm_head = w->embed;
@@ -322,6 +315,7 @@ static tt_status plan_ternary(gctx *g, const tt_tdesc *td, int nt, int threads) 
     const tt_model_opts *o = &m->opts;
     const tt_wformat fmt = o->format;
     g->tmp_canon = sizeof(uint16_t) * (size_t)m->cfg.hidden; /* an fp16 row of the embedding */
+    g->tmp_i8 = sizeof(float) * (size_t)m->cfg.hidden;     /* the same row in floats       */
     for (int i = 0; i < nt; i++) {
         if (td[i].kind != TT_TK_TERNARY) continue;
         tplan *p = &g->plan[g->n_plan++];
@@ -501,4 +495,41 @@ void tt_model_free(tt_model *m) {
     if (!w->lm_head_aliases) tt_fmat_free(&w->lm_head);
     tt_fmat_free(&w->embed);
     memset(m, 0, sizeof *m);
+}
+
+/* Every BitLinear's variants chosen again for `threads` (tuning is per
+ * thread count), keeping the weights: TT_E_UNSUPPORTED, and m unchanged,
+ * when some choice wants another layout (the weights must be rebuilt). */
+tt_status tt_model_rechoose(tt_model *m, int threads) {
+    if (!tt_wformat_is_ternary(m->opts.format)) return TT_OK;
+    const tt_model_opts *o = &m->opts;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *gv0 = NULL, *gm0 = NULL;
+        int mixed = 0;
+        for (int l = 0; l < m->cfg.layers; l++) {
+            tt_layer *L = &m->w.layer[l];
+            tt_mat *mats[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->wgate, &L->wup, &L->wdown};
+            for (int i = 0; i < 7; i++) {
+                tt_linear *lin = &mats[i]->lin;
+                const tt_variant *gv, *gm;
+                tt_status st = tt_linear_choose(o->format, lin->M, lin->K, o->gemv_name, o->gemm_name, o->tuning, threads,
+                                                o->batch, 0, &gv, &gm);
+                if (st != TT_OK) return st;
+                if (strcmp(gv->layout, lin->layout) != 0)
+                    return tt_set_error(TT_E_UNSUPPORTED, "%d threads choose layout %s for a %dx%d BitLinear held in %s",
+                                        threads, gv->layout, lin->M, lin->K, lin->layout);
+                if (pass == 0) continue;
+                lin->gemv = gv;
+                lin->gemm = gm;
+                if (!gv0) gv0 = gv->name, gm0 = gm->name;
+                else if (strcmp(gv0, gv->name) || strcmp(gm0, gm->name)) mixed = 1;
+            }
+        }
+        if (pass == 1) {
+            m->gemv_used = gv0;
+            m->gemm_used = gm0;
+            m->mixed_variants = mixed;
+        }
+    }
+    return TT_OK;
 }

@@ -57,7 +57,7 @@ typedef struct {
     const char *gemv_name;    /* force a GEMV variant (NULL: tuning, then default)  */
     const char *gemm_name;    /* force a GEMM variant (same layout as the GEMV)     */
     const tt_tuning *tuning;  /* may be NULL                                        */
-    int lm_head_i8;           /* LM head as int8 with per-row scales (ternary, fp16) */
+    int lm_head_quant;        /* 0, or TT_FM_I8 / TT_FM_Q4: the LM head (and a tied embedding) quantized (fmat.h) */
     int kv_f32;               /* KV cache in fp32 (default fp16)                    */
     int batch;                /* tokens per forward call (prefill chunk), >= 1      */
     int seq;                  /* KV cache positions, >= 1                           */
@@ -81,18 +81,24 @@ typedef struct {
  * replaces opts->seed; its shapes must be c's). */
 tt_status tt_model_init(tt_model *m, const tt_config *c, const tt_model_opts *o, tt_weightfile *wf, tt_pool *pool);
 void tt_model_free(tt_model *m);
+/* The variants chosen again for another thread count, the weights kept:
+ * TT_E_UNSUPPORTED (m unchanged) when a choice needs another layout. */
+tt_status tt_model_rechoose(tt_model *m, int threads);
 
 /* The float matrices' kinds, shared by the loader and the memory plan
  * (memory.c), which must count what the loader allocates. */
-static inline tt_fmat_kind tt_model_embed_kind(const tt_model_opts *o) {
-    return o->format == TT_FMT_FP32 ? TT_FM_F32 : TT_FM_F16;
-}
 static inline tt_fmat_kind tt_model_head_kind(const tt_model_opts *o) {
-    return o->lm_head_i8 ? TT_FM_I8 : tt_model_embed_kind(o);
+    return o->lm_head_quant ? (tt_fmat_kind)o->lm_head_quant : o->format == TT_FMT_FP32 ? TT_FM_F32 : TT_FM_F16;
 }
-/* The LM head is the embedding matrix itself (tied, same kind). */
+/* A tied embedding is kept in the LM head's kind (one matrix), an untied
+ * one in the format's float kind. */
+static inline tt_fmat_kind tt_model_embed_kind_of(const tt_config *c, const tt_model_opts *o) {
+    return c->tied_lm_head ? tt_model_head_kind(o) : o->format == TT_FMT_FP32 ? TT_FM_F32 : TT_FM_F16;
+}
+/* The LM head is the embedding matrix itself (tied). */
 static inline int tt_model_head_aliases(const tt_config *c, const tt_model_opts *o) {
-    return c->tied_lm_head && !o->lm_head_i8;
+    (void)o;
+    return c->tied_lm_head;
 }
 
 #ifdef __cplusplus

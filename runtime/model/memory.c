@@ -48,7 +48,7 @@ tt_status tt_model_memory(const tt_config *c, const tt_model_opts *o, tt_model_m
     }
     free(td);
     if (st != TT_OK) return st;
-    mem->embed = (double)tt_fmat_bytes(tt_model_embed_kind(o), c->vocab, c->hidden);
+    mem->embed = (double)tt_fmat_bytes(tt_model_embed_kind_of(c, o), c->vocab, c->hidden);
     mem->lm_head = tt_model_head_aliases(c, o) ? 0.0 : (double)tt_fmat_bytes(tt_model_head_kind(o), c->vocab, c->hidden);
     mem->kv = 2.0 * c->layers * (double)o->seq * tt_config_kvdim(c) * (o->kv_f32 ? 4 : 2);
     mem->scratch = state_bytes(c, o->batch, o->seq, (int)sysconf(_SC_NPROCESSORS_ONLN));
@@ -115,7 +115,7 @@ tt_status tt_model_check_memory(const tt_config *c, const tt_model_opts *o, long
 
 double tt_model_bytes_per_token(const tt_model *m, int ctx) {
     const tt_config *c = &m->cfg;
-    const double es_emb = m->w.embed.kind == TT_FM_F32 ? 4 : 2, es_kv = m->opts.kv_f32 ? 4 : 2;
+    const double es_emb = (double)tt_fmat_bytes(m->w.embed.kind, 1, c->hidden) / c->hidden, es_kv = m->opts.kv_f32 ? 4 : 2;
     const double norms = 4.0 * ((double)c->hidden + c->layers * (2.0 * c->hidden + tt_config_qdim(c) + c->ffn));
     return m->bytes_weights + es_emb * c->hidden + norms + 2.0 * c->layers * (double)ctx * tt_config_kvdim(c) * es_kv;
 }

@@ -29,6 +29,8 @@
  *   load.h       the weights and how a model is built (generated, mapped, repacked)
  *   memory.h     the memory plan, checked before allocating
  *   forward.h    the run state and the forward pass
+ *   profile.h    where a token's time goes (bench decode --profile)
+ *   head.h       a quantized LM head's accuracy against fp16
  * Weight formats are rows of the traits table (seam/formats_table.h). */
 #ifndef TT_MODEL_H
 #define TT_MODEL_H
@@ -37,6 +39,7 @@
 #include "model/fmat.h"
 #include "model/forward.h"
 #include "model/gen.h"
+#include "model/head.h"
 #include "model/load.h"
 #include "model/memory.h"
 #include "model/tensors.h"

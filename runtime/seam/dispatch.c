@@ -151,3 +151,41 @@ tt_status tt_linear_forward(const tt_linear *L, const tt_qact *x, float *y, int 
     tt_case_run(&c, pool);
     return TT_OK;
 }
+
+/* The cases can share one dispatch: one token, and the same table builder
+ * over tables of the same size (or none). */
+static int one_dispatch(const tt_linear *const *L, int n, const tt_qact *x) {
+    if (x->N != 1 || n < 2 || n > TT_LINEAR_MANY_MAX) return 0;
+    for (int i = 0; i < n; i++) {
+        const tt_variant *v = L[i]->gemv, *v0 = L[0]->gemv;
+        if (L[i]->K != x->K || v->act_prep != v0->act_prep) return 0;
+        if (v->act_prep && v->act_bytes(x->K) != v0->act_bytes(x->K)) return 0;
+    }
+    return 1;
+}
+
+tt_status tt_linear_forward_many(const tt_linear *const *L, int n, const tt_qact *x, float *const *y, const int *ldy,
+                                 tt_pool *pool, tt_workspace *ws) {
+    tt_status st;
+    if (!one_dispatch(L, n, x)) {
+        for (int i = 0; i < n; i++)
+            if ((st = tt_linear_forward(L[i], x, y[i], ldy[i], pool, ws)) != TT_OK) return st;
+        return TT_OK;
+    }
+    if (!ws) return tt_set_error(TT_E_ARG, "linear: workspace required");
+    size_t rows = 0;
+    for (int i = 0; i < n; i++) rows += (size_t)L[i]->M;
+    int32_t *acc = tt_workspace_acc(ws, rows);
+    if (!acc) return tt_set_error(TT_E_NOMEM, "linear: cannot allocate %zu accumulators", rows);
+    tt_case c[TT_LINEAR_MANY_MAX];
+    for (int i = 0; i < n; i++) { /* same table size: the workspace's table buffer is not reallocated */
+        if ((st = tt_case_init(&c[i], L[i]->gemv, L[i]->M, x, acc, L[i]->M, ws)) != TT_OK) return st;
+        tt_case_weights(&c[i], L[i]->w);
+        c[i].yf = y[i];
+        c[i].ldyf = ldy[i];
+        c[i].sw = L[i]->scale;
+        acc += L[i]->M;
+    }
+    tt_case_run_many(c, n, pool);
+    return TT_OK;
+}

@@ -63,6 +63,14 @@ void tt_linear_free(tt_linear *L);
 tt_status tt_linear_forward(const tt_linear *L, const tt_qact *x, float *y, int ldy, tt_pool *pool,
                             tt_workspace *ws);
 
+/* n BitLinears on the same activations (q/k/v, gate/up): for one token
+ * whose layers' GEMV variants build the same tables, one pool dispatch (the
+ * tables built once, one barrier); otherwise one tt_linear_forward each.
+ * Same results as n tt_linear_forward calls, bit for bit. */
+#define TT_LINEAR_MANY_MAX 4
+tt_status tt_linear_forward_many(const tt_linear *const *L, int n, const tt_qact *x, float *const *y, const int *ldy,
+                                 tt_pool *pool, tt_workspace *ws);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "core/cpu.h"
+#include "core/timing.h"
 
 void tt_workspace_free(tt_workspace *ws) {
     tt_free(ws->act);
     tt_free(ws->acc);
+    tt_case_times *times = ws->times; /* not owned */
     memset(ws, 0, sizeof *ws);
+    ws->times = times;
 }
 
 /* p with room for need bytes (its contents are not kept), or NULL. */
@@ -46,6 +49,7 @@ tt_status tt_case_init(tt_case *c, const tt_variant *v, int M, const tt_qact *x,
         return tt_set_error(TT_E_CPU, "variant %s needs CPU features this machine lacks", v->name);
     c->v = v;
     c->x = x;
+    c->times = ws ? ws->times : NULL;
     c->a = (tt_kargs){.M = M, .K = x->K, .Kp = x->Kp, .x = x->q, .xsum = x->sum, .N = x->N, .y = y, .ldy = ldy};
     if (v->act_prep) {
         if (!ws) return tt_set_error(TT_E_ARG, "variant %s needs a workspace for its activation tables", v->name);
@@ -145,9 +149,13 @@ static void run_task(void *ctx, int tid, int nth) {
     const run_ctx *r = ctx;
     const tt_case *c = r->c;
     const tt_variant *v = c->v;
+    tt_case_times *tm = c->times ? &c->times[tid] : NULL;
+    uint64_t t = tm ? tt_now_ns() : 0, t1 = 0;
     if (v->act_prep) {
         tt_case_prep(c, tid, nth);
+        if (tm) t1 = tt_now_ns(), tm->prep_ns += t1 - t, t = t1;
         if (nth > 1) tt_pool_barrier(r->pool); /* tables ready before any row uses them */
+        if (tm) t1 = tt_now_ns(), tm->barrier_ns += t1 - t, t = t1;
     }
     /* weight-parallel: rows split; GEMM with too few rows: tokens split */
     int m0 = 0, m1 = c->a.M, n0 = 0, n1 = c->a.N;
@@ -155,6 +163,7 @@ static void run_task(void *ctx, int tid, int nth) {
     else tt_split_range(c->a.M, nth, tid, TT_MAX(1, v->row_align), &m0, &m1);
     if (m0 >= m1 || n0 >= n1) return;
     tt_case_call(c, m0, m1, n0, n1);
+    if (tm) tm->kernel_ns += tt_now_ns() - t;
 }
 
 void tt_case_run(const tt_case *c, tt_pool *pool) {
@@ -163,6 +172,37 @@ void tt_case_run(const tt_case *c, tt_pool *pool) {
     const int row_units = TT_CEIL_DIV(c->a.M, TT_MAX(1, c->v->row_align));
     run_ctx r = {c, pool, c->a.N >= nth && row_units < 4 * nth};
     tt_pool_run(pool, run_task, &r);
+}
+
+typedef struct {
+    const tt_case *c;
+    int n;
+    tt_pool *pool;
+} many_ctx;
+
+static void many_task(void *ctx, int tid, int nth) {
+    const many_ctx *r = ctx;
+    const tt_case *c0 = &r->c[0];
+    tt_case_times *tm = c0->times ? &c0->times[tid] : NULL;
+    uint64_t t = tm ? tt_now_ns() : 0, t1 = 0;
+    if (c0->v->act_prep) {
+        tt_case_prep(c0, tid, nth);
+        if (tm) t1 = tt_now_ns(), tm->prep_ns += t1 - t, t = t1;
+        if (nth > 1) tt_pool_barrier(r->pool); /* tables ready before any row uses them */
+        if (tm) t1 = tt_now_ns(), tm->barrier_ns += t1 - t, t = t1;
+    }
+    for (int i = 0; i < r->n; i++) {
+        const tt_case *c = &r->c[i];
+        int m0, m1;
+        tt_split_range(c->a.M, nth, tid, TT_MAX(1, c->v->row_align), &m0, &m1);
+        if (m0 < m1) tt_case_call(c, m0, m1, 0, c->a.N);
+    }
+    if (tm) tm->kernel_ns += tt_now_ns() - t;
+}
+
+void tt_case_run_many(const tt_case *c, int n, tt_pool *pool) {
+    many_ctx r = {c, n, pool};
+    tt_pool_run(pool, many_task, &r);
 }
 
 void tt_case_free(tt_case *c) {

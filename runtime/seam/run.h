@@ -27,6 +27,14 @@
 extern "C" {
 #endif
 
+/* Where one thread of tt_case_run spent its time (the decoder's profile):
+ * building activation tables, waiting at the barrier after them, and in
+ * the kernel with its epilogue.  Added to, never reset, by the runner. */
+typedef struct {
+    uint64_t prep_ns, barrier_ns, kernel_ns;
+    uint64_t pad_[5]; /* one cache line per thread */
+} tt_case_times;
+
 /* Scratch for prepared activations and accumulators; grown on demand,
  * reused across calls (one per thread of the caller; zero-initialise). */
 typedef struct {
@@ -34,6 +42,7 @@ typedef struct {
     size_t act_cap;
     int32_t *acc;       /* N x M int32 dot products          */
     size_t acc_cap;
+    tt_case_times *times; /* NULL, or one per pool thread: tt_case_run adds its times (not owned) */
 } tt_workspace;
 void tt_workspace_free(tt_workspace *ws);
 /* ws->acc with room for n int32 (NULL and TT_E_NOMEM recorded if not). */
@@ -57,6 +66,7 @@ typedef struct {
     float *yf;
     int ldyf;
     float sw;
+    tt_case_times *times; /* the workspace's, or NULL: no timing */
 } tt_case;
 
 /* v on M rows and x's N tokens (K = x->K), int32 outputs at y[n * ldy + m].
@@ -81,6 +91,11 @@ void tt_case_prep(const tt_case *c, int tid, int nth);
 void tt_case_call(const tt_case *c, int m0, int m1, int n0, int n1);
 /* Tables and kernel over the pool's threads (pool may be NULL: this thread). */
 void tt_case_run(const tt_case *c, tt_pool *pool);
+/* Several cases of one token (N = 1) on the same activations in one pool
+ * dispatch: the tables of the first (all must have the same table
+ * builder, sharing c[0].act) built once, one barrier, then every thread
+ * runs its share of the rows of each case in turn. */
+void tt_case_run_many(const tt_case *c, int n, tt_pool *pool);
 /* Frees what the case owns (repacked weights); the workspace stays. */
 void tt_case_free(tt_case *c);
 

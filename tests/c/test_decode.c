@@ -325,15 +325,23 @@ static void test_decode(const char *path, int all_shapes, tt_pool *pool1, tt_poo
         run_free(&r16);
     }
 
-    /* int8 LM head: close to the fp16 one */
-    tt_model_opts oi = o;
-    oi.lm_head_i8 = 1;
-    if (run_decode(&c, &oi, NULL, pool2, 0, 0, &r) == TT_OK) {
-        const double d0 = max_diff(ref.logits, r.logits, (size_t)c.vocab), s0 = max_abs(ref.logits, (size_t)c.vocab);
-        CHECK(d0 <= 0.02 * s0, "%s: int8 LM head differs by %.3g of %.3g", c.name, d0, s0);
-        run_free(&r);
-    } else {
-        CHECK(0, "%s: int8 LM head: %s", c.name, tt_last_error());
+    /* quantized LM heads (and tied embeddings): close to the fp16 one.  The
+     * tiny models' hidden size of 64 makes int8 activations coarse: the
+     * bounds are 4% (int8) and 25% (4-bit; observed 15% and 8%) of the largest logit. */
+    const int qkinds[2] = {TT_FM_I8, TT_FM_Q4};
+    const double qtol[2] = {0.04, 0.25};
+    for (int qi = 0; qi < 2; qi++) {
+        tt_model_opts oi = o;
+        oi.lm_head_quant = qkinds[qi];
+        if (run_decode(&c, &oi, NULL, pool2, 0, 0, &r) == TT_OK) {
+            const double d0 = max_diff(ref.logits, r.logits, (size_t)c.vocab), s0 = max_abs(ref.logits, (size_t)c.vocab);
+            CHECK(d0 <= qtol[qi] * s0, "%s: %s LM head differs by %.3g of %.3g", c.name, qi ? "q4" : "i8", d0, s0);
+            if (getenv("TT_TEST_VERBOSE"))
+                fprintf(stderr, "%s: %s head diff %.3g of %.3g\n", c.name, qi ? "q4" : "i8", d0, s0);
+            run_free(&r);
+        } else {
+            CHECK(0, "%s: %s LM head: %s", c.name, qi ? "q4" : "i8", tt_last_error());
+        }
     }
     run_free(&ref);
 }

@@ -119,6 +119,61 @@ int main(void) {
         free(x);
         free(y);
     }
+    /* several BitLinears on one input (q/k/v, gate/up) in one dispatch ==
+     * one forward each, bit for bit: every runnable GEMV variant of each
+     * ternary format (tables built once for all), 2 threads; and a
+     * mix of variants (separate dispatches) */
+    {
+        const int K = 384, Ms[3] = {256, 512, 768};
+        int8_t *w = malloc((size_t)768 * K);
+        float *x = malloc(sizeof(float) * K), *y1 = malloc(sizeof(float) * 1536), *y2 = malloc(sizeof(float) * 1536);
+        for (int i = 0; i < 768 * K; i++) w[i] = (int8_t)((int)(rnd() % 3) - 1);
+        for (int i = 0; i < K; i++) x[i] = ((float)(rnd() % 2001) - 1000.f) / 100.f;
+        tt_qact q;
+        tt_qact_alloc(&q, 1, K);
+        tt_quantize_act(&q, x, 1, K);
+        tt_workspace ws = {0};
+        const uint32_t f = tt_cpu_features();
+        const tt_wformat fmts[3] = {TT_FMT_I2S, TT_FMT_TL1, TT_FMT_TL2};
+        int runs = 0;
+        for (int fi = 0; fi < 3; fi++) {
+            tt_tensor W[3];
+            int ok = 1;
+            for (int j = 0; j < 3; j++) ok &= tt_tensor_from_ternary(&W[j], fmts[fi], w, Ms[j], K, 0.1f * (j + 1)) == TT_OK;
+            if (!ok) continue; /* format not in this build */
+            for (int threads = 2; threads <= 2; threads++) { /* 2: the rows split, the tables shared */
+                tt_pool *pool = tt_pool_create(threads, 0);
+                for (int i = 0; i <= tt_n_variants; i++) {
+                    const tt_variant *v = i < tt_n_variants ? &tt_variants[i] : NULL; /* NULL: the default's mix */
+                    if (v && (v->op != TT_OP_GEMV || v->wfmt != fmts[fi] || !tt_variant_runnable(v, f))) continue;
+                    tt_linear L[3];
+                    int prepared = 0;
+                    for (int j = 0; j < 3; j++, prepared++)
+                        if (tt_linear_prepare(&L[j], &W[j], v && (j < 2 || i % 2) ? v->name : NULL, NULL, NULL, threads) != TT_OK)
+                            break;
+                    if (prepared == 3) {
+                        const tt_linear *Lp[3] = {&L[0], &L[1], &L[2]};
+                        float *ys[3] = {y2, y2 + 256, y2 + 768};
+                        const int ld[3] = {256, 512, 768};
+                        memset(y1, 0xFF, sizeof(float) * 1536);
+                        memset(y2, 0xFF, sizeof(float) * 1536);
+                        for (int j = 0; j < 3; j++) tt_linear_forward(&L[j], &q, y1 + (j ? (j == 1 ? 256 : 768) : 0), ld[j], pool, &ws);
+                        CHECK(tt_linear_forward_many(Lp, 3, &q, ys, ld, pool, &ws) == TT_OK, "forward_many");
+                        CHECK(memcmp(y1, y2, sizeof(float) * 1536) == 0, "%s %s, %d threads: forward_many differs",
+                              tt_wformat_name(fmts[fi]), v ? v->name : "default", threads);
+                        runs++;
+                    }
+                    for (int j = 0; j < prepared; j++) tt_linear_free(&L[j]);
+                }
+                tt_pool_destroy(pool);
+            }
+            for (int j = 0; j < 3; j++) tt_tensor_free(&W[j]);
+        }
+        CHECK(runs >= 6, "forward_many compared on %d variant sets only", runs);
+        tt_workspace_free(&ws);
+        tt_qact_free(&q);
+        free(w), free(x), free(y1), free(y2);
+    }
     /* tuning file: good, malformed, unknown variant */
     {
         const tt_variant *g = tt_variant_generic(TT_OP_GEMV, TT_FMT_I2S);

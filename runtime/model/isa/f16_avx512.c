@@ -1,5 +1,5 @@
 /* tritune: AVX-512 float kernels for the fp16 baseline, the LM head (fp16 /
- * int8 / fp32 rows) and fp16 KV-cache attention.  Compiled with the avx512
+ * fp32 rows) and fp16 KV-cache attention.  Compiled with the avx512
  * flags (AVX512F/BW/VL/DQ, F16C, FMA); called only when the CPU has them.
  *
  * Matrix kernel: blocks of 4 rows x up to 4 tokens, 16 fp32 lanes per step:
@@ -20,10 +20,6 @@
 static inline __m512 ld_f16(const void *W, size_t ld, int r, int k, __mmask16 mk) {
     const uint16_t *p = (const uint16_t *)W + (size_t)r * ld + k;
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, p));
-}
-static inline __m512 ld_i8(const void *W, size_t ld, int r, int k, __mmask16 mk) {
-    const int8_t *p = (const int8_t *)W + (size_t)r * ld + k;
-    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mk, p)));
 }
 static inline __m512 ld_f32(const void *W, size_t ld, int r, int k, __mmask16 mk) {
     return _mm512_maskz_loadu_ps(mk, (const float *)W + (size_t)r * ld + k);
@@ -163,10 +159,6 @@ void tt_fk_f16_avx512(const void *W, const float *rs, int K, const float *x, int
     if (m4 < m1) fk_rows(ld_f16, 2, W, rs, K, x, ldx, N, y, ldy, m4, m1);
 }
 
-void tt_fk_i8_avx512(const void *W, const float *rs, int K, const float *x, int ldx, int N, float *y, int ldy,
-                     int m0, int m1) {
-    fk_rows(ld_i8, 1, W, rs, K, x, ldx, N, y, ldy, m0, m1);
-}
 void tt_fk_f32_avx512(const void *W, const float *rs, int K, const float *x, int ldx, int N, float *y, int ldy,
                       int m0, int m1) {
     fk_rows(ld_f32, 4, W, rs, K, x, ldx, N, y, ldy, m0, m1);

@@ -1,0 +1,98 @@
+/* tritune: the quantized LM head's rows with AVX-512 VNNI (fkern.h,
+ * fmat.h): int8 activations times int8 or 4-bit weights with vpdpbusd,
+ * 64 weights of a row per instruction, four rows at a time so the
+ * activation loads are shared.  One software prefetch per cache line and
+ * row, PF_BYTES ahead, keeps the row streams in flight.
+ *
+ * int8: vpdpbusd wants one unsigned operand: the activations are given as
+ * q + 128 (u8), so the sum is sum w q + 128 sum w, and the row sums stored
+ * with the matrix take the offset back out.  Integer sums are exact, and
+ * the float steps are those of the portable kernel: bit-identical.
+ *
+ * 4-bit: a 64-byte load holds 128 weights as two 64-lane planes (low
+ * nibbles: weights 0..63, high: 64..127), unsigned 0..15.  vpdpbusd adds
+ * nibble x q per 4 lanes onto -8 x (sum of those 4 q) (precomputed once per
+ * token), which gives (nibble - 8) q.  Each 32-bit lane then holds 4
+ * weights of one group of 32: lanes 0-7 group 0, 8-15 group 1, so the 4
+ * fp16 group scales of the block are spread over the lanes by one
+ * permute per plane and the int32 sums are scaled and added in fp32. */
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/fkern.h"
+
+#define PF_BYTES 1024
+
+void tt_fkq_i8_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
+    (void)q;
+    const int K = A->K;
+    const uint8_t *xu = aux;
+    const int8_t *W = A->w;
+    int m = m0;
+    for (; m + 4 <= m1; m += 4) {
+        const int8_t *w = W + (size_t)m * K;
+        __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                          _mm512_setzero_si512()};
+        for (int k = 0; k < K; k += 64) {
+            const __mmask64 mk = K - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (K - k)) - 1);
+            const __m512i xv = _mm512_load_si512(xu + k);
+            for (int r = 0; r < 4; r++) {
+                _mm_prefetch((const char *)(w + (size_t)r * K + k) + PF_BYTES, _MM_HINT_T0);
+                acc[r] = _mm512_dpbusd_epi32(acc[r], xv, _mm512_maskz_loadu_epi8(mk, w + (size_t)r * K + k));
+            }
+        }
+        for (int r = 0; r < 4; r++) {
+            const int32_t dot = _mm512_reduce_add_epi32(acc[r]) - 128 * A->row_sum[m + r];
+            y[m + r] = (float)dot * A->row_scale[m + r] / sa;
+        }
+    }
+    for (; m < m1; m++) {
+        const int8_t *w = W + (size_t)m * K;
+        __m512i acc = _mm512_setzero_si512();
+        for (int k = 0; k < K; k += 64) {
+            const __mmask64 mk = K - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (K - k)) - 1);
+            acc = _mm512_dpbusd_epi32(acc, _mm512_load_si512(xu + k), _mm512_maskz_loadu_epi8(mk, w + k));
+        }
+        const int32_t dot = _mm512_reduce_add_epi32(acc) - 128 * A->row_sum[m];
+        y[m] = (float)dot * A->row_scale[m] / sa;
+    }
+}
+
+/* nr rows (1 or 4; a literal at each call) of the 4-bit head from row m */
+static inline __attribute__((always_inline)) void q4_rows(const tt_fmat *A, const int8_t *q, const int32_t *corr,
+                                                          float sa, float *y, int m, const int nr) {
+    const int Kq = tt_q4_kpad(A->K), nb = Kq / TT_Q4_BLOCK, ng = Kq / TT_Q4_GROUP;
+    const size_t rowb = (size_t)Kq / 2;
+    const uint8_t *w = (const uint8_t *)A->w + (size_t)m * rowb;
+    const uint16_t *gs = A->gscale + (size_t)m * ng;
+    const __m512i lo4 = _mm512_set1_epi8(0x0F);
+    const __m512i idx_lo = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i idx_hi = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2);
+    __m512 acc[4];
+    for (int r = 0; r < nr; r++) acc[r] = _mm512_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const __m512i xl = _mm512_load_si512(q + (size_t)b * TT_Q4_BLOCK);
+        const __m512i xh = _mm512_load_si512(q + (size_t)b * TT_Q4_BLOCK + 64);
+        const __m512i cl = _mm512_loadu_si512(corr + (size_t)b * 32);
+        const __m512i ch = _mm512_loadu_si512(corr + (size_t)b * 32 + 16);
+        for (int r = 0; r < nr; r++) {
+            const uint8_t *wr = w + (size_t)r * rowb + (size_t)b * 64;
+            _mm_prefetch((const char *)wr + PF_BYTES, _MM_HINT_T0);
+            const __m512i wv = _mm512_loadu_si512(wr);
+            const __m512i il = _mm512_dpbusd_epi32(cl, _mm512_and_si512(wv, lo4), xl);
+            const __m512i ih = _mm512_dpbusd_epi32(ch, _mm512_and_si512(_mm512_srli_epi16(wv, 4), lo4), xh);
+            const __m128i s16 = _mm_loadl_epi64((const __m128i *)(gs + (size_t)r * ng + (size_t)b * 4));
+            const __m512 s4 = _mm512_castps128_ps512(_mm_cvtph_ps(s16));
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(il), _mm512_permutexvar_ps(idx_lo, s4), acc[r]);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ih), _mm512_permutexvar_ps(idx_hi, s4), acc[r]);
+        }
+    }
+    for (int r = 0; r < nr; r++) y[m + r] = _mm512_reduce_add_ps(acc[r]) / sa;
+}
+
+void tt_fkq_q4_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
+    int m = m0;
+    for (; m + 4 <= m1; m += 4) q4_rows(A, q, aux, sa, y, m, 4);
+    for (; m < m1; m++) q4_rows(A, q, aux, sa, y, m, 1);
+}
