@@ -113,6 +113,17 @@ def ok(r):
     return r.get("status") == "ok"
 
 
+def paper_row(r):
+    """A row of the papers' tables: measured, with the LM head in fp16 as the papers keep it
+    (runs with --lm-head i8|q4 go to their own table, never beside the fp16-head rows)."""
+    return ok(r) and not quantized_head(r)
+
+
+def quantized_head(r):
+    """The LM head stored below the model's float format (fp16 models and the fp32 baseline keep theirs)."""
+    return r.get("lm_head") not in (None, "fp16", "fp32")
+
+
 def num(v, fmt="{:.2f}", none="-"):
     return none if v is None or (isinstance(v, float) and not math.isfinite(v)) else fmt.format(v)
 
@@ -204,7 +215,7 @@ def machine_section(data):
 
 # ---- decode: the papers' table ---------------------------------------------------------------
 def decode_table(data, phase):
-    rows = [r for r in data["decode"] if ok(r) and r.get("phase") == phase]
+    rows = [r for r in data["decode"] if paper_row(r) and r.get("phase") == phase]
     by = {(r["model"], r["threads"], r["format"]): r for r in rows}
     models = sorted({r["model"] for r in rows}, key=lambda m: model_params(rows, m))
     out = []
@@ -267,9 +278,32 @@ def failed_runs(data):
         for r in bad)
 
 
+HEAD_HEAD = ["model", "threads", "format", "LM head", "test", "tokens/s", "x fp16 head", "% roofline", "top-1",
+             "mean KL", "max |diff| / range"]
+
+
+def head_section(data):
+    """Quantized LM heads (--lm-head i8|q4) against the fp16 head of the same model, format and threads."""
+    tg = [r for r in data["decode"] if ok(r) and r.get("phase") == "tg"]
+    fp16 = {(r["model"], r["threads"], r["format"]): r for r in tg if not quantized_head(r)}
+    rows = []
+    for r in sorted((r for r in tg if quantized_head(r)),
+                    key=lambda r: (r["model"], r["threads"], r["format"], r["lm_head"])):
+        base = fp16.get((r["model"], r["threads"], r["format"]))
+        rows.append([r["model"], r["threads"], r["format"], r["lm_head"], r.get("test") or "tg",
+                     num(r["tokens_per_s"]), num(r["tokens_per_s"] / base["tokens_per_s"], "{:.2f}x") if base else "-",
+                     num(r.get("bw_fraction"), "{:.0%}"), num(r.get("head_top1"), "{:.1%}"),
+                     num(r.get("head_kl"), "{:.3g}"), num(r.get("head_max_rel_diff"), "{:.3g}")])
+    if not rows:
+        return ""
+    return ("### Quantized LM heads\n\nRuns with `--lm-head i8|q4`, beside the fp16 head of the same model, format "
+            "and threads; accuracy against the fp16 head over a greedy generation (docs/decode.md).\n\n"
+            + md_table(HEAD_HEAD, rows) + "\n")
+
+
 # ---- energy ----------------------------------------------------------------------------------
 def energy_table(data):
-    rows = [r for r in data["decode"] if ok(r) and r.get("joules_per_token") is not None]
+    rows = [r for r in data["decode"] if paper_row(r) and r.get("joules_per_token") is not None]
     if not rows:
         why = next((r.get("energy_unavailable") for r in data["decode"] if r.get("energy_unavailable")), None)
         return None, "Energy: **not measured here**" + (f" ({why})." if why else " (no decode row recorded energy).")
@@ -306,7 +340,7 @@ def save(fig, out, name):
 
 
 def fig_tokens_vs_size(data, out):
-    rows = [r for r in data["decode"] if ok(r) and r.get("phase") == "tg" and r.get("params")]
+    rows = [r for r in data["decode"] if paper_row(r) and r.get("phase") == "tg" and r.get("params")]
     if not rows:
         return None
     plt = _plt()
@@ -464,6 +498,7 @@ def build(data, out):
         md.append(md_table(DECODE_HEAD, [decode_cells(d) for d in table]) + "\n")
         if phase == "tg":
             md.append(baseline_check(data) + failed_runs(data) + "\n")
+            md.append(head_section(data))
 
     md.append("## Energy\n")
     erows, why = energy_table(data)
@@ -517,6 +552,9 @@ def write_report(folder, out=None, quiet=False):
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; a report is for sharing, like the results files
         build(data, tmp)
         old = None
         if dest.exists():

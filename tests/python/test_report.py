@@ -164,3 +164,23 @@ def test_bad_input(folder, tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert report.main([str(empty)]) == 2
+
+
+def test_quantized_head_rows_kept_apart(folder):
+    """A run with --lm-head q4 never stands in the papers' table for the fp16-head run of the same
+    model, format and threads (whichever was recorded last); it gets its own table with its ratio.
+    The report folder is readable by others, as the results files are (not mkdtemp's 0700)."""
+    src = rows(folder)
+    base = next(r for r in src if r.get("kind") == "decode" and r.get("phase") == "tg"
+                and r.get("status") == "ok" and r.get("format") == "i2s")
+    q4 = dict(base, lm_head="q4", tokens_per_s=base["tokens_per_s"] * 1.5, head_top1=0.99, head_kl=0.04,
+              head_max_rel_diff=0.15)
+    with open(folder / "decode_runs.jsonl", "a") as f:
+        f.write(json.dumps(q4) + "\n")
+    out = report.write_report(folder, quiet=True)
+    tg = [g for g in read_csv(out / "decode_tg.csv")
+          if (g["model"], int(g["threads"]), g["format"]) == (base["model"], base["threads"], "i2s")]
+    assert len(tg) == 1 and float(tg[0]["tokens_per_s"]) == pytest.approx(base["tokens_per_s"], rel=1e-3)
+    md = (out / "index.md").read_text()
+    assert "### Quantized LM heads" in md and "1.50x" in md
+    assert (out.stat().st_mode & 0o055) != 0, oct(out.stat().st_mode)
