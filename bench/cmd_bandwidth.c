@@ -83,13 +83,7 @@ int cmd_bench_bandwidth(int argc, char **argv) {
             tt_rec_int(&r, "bytes", (long long)bytes);
             tt_rec_str(&r, "isa", tt_bandwidth_isa());
             tt_rec_str(&r, "strategy", strategy); /* the best of plain, prefetch, streams */
-            tt_rec_int(&r, "samples", st.n);
-            tt_rec_num(&r, "gbps", st.median);
-            tt_rec_num(&r, "gbps_p25", st.p25);
-            tt_rec_num(&r, "gbps_p75", st.p75);
-            tt_rec_num(&r, "cv", st.cv);
-            tt_rec_bool(&r, "stable", tt_stats_stable(&st));
-            unstable |= !tt_stats_stable(&st);
+            unstable |= !tt_rec_stats(&r, "gbps", "gbps_p25", "gbps_p75", &st);
             tt_report_row(&c.rep, &r);
         }
         tt_pool_destroy(pool);

@@ -88,13 +88,7 @@ int cmd_bench_compute(int argc, char **argv) {
             } else {
                 measured++;
                 tt_rec_str(&r, "status", "ok");
-                tt_rec_int(&r, "samples", st.n);
-                tt_rec_num(&r, "gops", st.median);
-                tt_rec_num(&r, "gops_p25", st.p25);
-                tt_rec_num(&r, "gops_p75", st.p75);
-                tt_rec_num(&r, "cv", st.cv);
-                tt_rec_bool(&r, "stable", tt_stats_stable(&st));
-                unstable |= !tt_stats_stable(&st);
+                unstable |= !tt_rec_stats(&r, "gops", "gops_p25", "gops_p75", &st);
             }
             tt_report_row(&c.rep, &r);
         }

@@ -78,6 +78,17 @@ void tt_rec_num(tt_record *r, const char *key, double v) {
     f->d = v;
 }
 
+int tt_rec_stats(tt_record *r, const char *key, const char *key_p25, const char *key_p75, const tt_stats *st) {
+    int stable = tt_stats_stable(st);
+    tt_rec_int(r, "samples", st->n);
+    tt_rec_num(r, key, st->median);
+    tt_rec_num(r, key_p25, st->p25);
+    tt_rec_num(r, key_p75, st->p75);
+    tt_rec_num(r, "cv", st->cv);
+    tt_rec_bool(r, "stable", stable);
+    return stable;
+}
+
 void tt_rec_bool(tt_record *r, const char *key, int v) {
     tt_field *f = slot(r, key);
     f->type = TT_VAL_BOOL;

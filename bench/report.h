@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "core/timing.h"
+
 /* ---- records ----------------------------------------------------------------------- */
 typedef enum { TT_VAL_NULL = 0, TT_VAL_STR, TT_VAL_INT, TT_VAL_NUM, TT_VAL_BOOL, TT_VAL_INTS, TT_VAL_STRS } tt_val_type;
 
@@ -51,6 +53,10 @@ void tt_rec_str(tt_record *r, const char *key, const char *s); /* s NULL -> null
 void tt_rec_int(tt_record *r, const char *key, long long v);
 void tt_rec_num(tt_record *r, const char *key, double v);      /* NaN, Inf -> null */
 void tt_rec_bool(tt_record *r, const char *key, int v);
+/* A measured median and its spread: "samples", key, key_p25, key_p75, "cv" and
+ * "stable" (tt_stats_stable); returns that verdict.  Records keep the key
+ * pointers, so the three names are given (string literals), not built. */
+int tt_rec_stats(tt_record *r, const char *key, const char *key_p25, const char *key_p75, const tt_stats *st);
 void tt_rec_null(tt_record *r, const char *key);
 void tt_rec_ints(tt_record *r, const char *key, const int *v, int n);
 /* A list of strings: a JSON array; comma-separated in a table. */

@@ -70,6 +70,10 @@ if command -v taskset >/dev/null; then
   out=$(taskset -c 0 "$T" bench bandwidth --threads 2 --oversubscribe --bytes 1 --min-time 0.01 2>&1 >/dev/null); rc=$?
   if [ $rc != 0 ]; then echo "FAIL: --oversubscribe: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
 fi
+# a measured row names its median and quartiles (samples, gbps, gbps_p25, gbps_p75, cv, stable)
+out=$("$T" bench bandwidth --threads 1 --bytes 1 --min-time 0.01 --json 2>&1 | tail -1)
+if ! grep -q '"samples":[0-9]*,"gbps":[0-9.e+-]*,"gbps_p25":[0-9.e+-]*,"gbps_p75":[0-9.e+-]*,"cv":[0-9.e+-]*,"stable":' <<<"$out"; then
+  echo "FAIL: bandwidth row fields: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
 expect 2 "may run on"                 -- bench compute --threads 1024
 expect 2 "may run on"                 -- bench decode --model tiny --threads 1024
 # memory that cannot be had: refused before allocating (exit 3)
