@@ -31,7 +31,7 @@ from tuner.space import Candidate, Measurer  # noqa: E402
 MIN_TIME = 0.05  # the --quick min-time: the units the costs are counted in
 
 
-def run_strategy(sweep, name, seed, tol=0.01):
+def run_strategy(sweep, name, seed, tol=sel.TOL):
     """[(key, pick, cost)] of one strategy over every key of the sweep."""
     mod = strategies.get(name)
     opts = strategies.check_options(mod, {})

@@ -282,8 +282,8 @@ def parse_args(argv):
                     help=f"search strategy: {', '.join(sorted(strategies.STRATEGIES))} (default {strategies.DEFAULT})")
     ap.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                     help="a strategy option (repeatable), e.g. --option tol=0.02")
-    ap.add_argument("--tol", type=float, default=0.01,
-                    help="variants within this ratio of the winner are tied (default 0.01)")
+    ap.add_argument("--tol", type=float, default=sel.TOL,
+                    help=f"variants within this ratio of the winner are tied (default {sel.TOL}; why: tuner/select.py)")
     ap.add_argument("--seed", type=int, default=1, help="seed of the strategies and the bootstrap (default 1)")
     ap.add_argument("--results", default=str(ROOT / "results"), help="results directory (default results/)")
     ap.add_argument("--tritune", default=str(DEFAULT_TRITUNE), help="harness binary")

@@ -50,7 +50,7 @@ def run_key(sweep, name, seed=1, key=KEY, opts=None):
     mod = strategies.get(name)
     m = Measurer(key, [Candidate.from_row(r) for r in sweep.candidates_rows(key)], ReplayRunner(sweep, seed), 0.05)
     fin = mod.search(m, strategies.check_options(mod, opts or {}), seed)
-    return sel.verdict(m, fin, tol=0.01, seed=seed, strategy=name), m
+    return sel.verdict(m, fin, seed=seed, strategy=name), m
 
 
 SPEEDS = {f"v{i:02d}": 100000 * (1 + 0.03 * i) for i in range(24)}
@@ -77,9 +77,11 @@ def test_race_is_cheaper_than_brute_force_and_deterministic():
 
 def test_tied_variants_form_a_tie_group_with_a_declared_rule():
     sweep = synthetic_sweep({"b_same": 100000, "a_same": 100000, "slow": 130000}, blocks=4, noise=0.002)
-    e, _ = run_key(sweep, "race")
+    e, m = run_key(sweep, "race")
     assert e["ties"] == ["a_same", "b_same"]
-    assert e["winner"] == "a_same" and e["tie_break"] == sel.TIE_RULE   # the rule: then by name
+    assert e["tie_break"] == sel.TIE_RULE   # the rule: the fastest over every round, then by name
+    pooled = {v: stats.pooled_median(m.blocks[v]) for v in e["ties"]}
+    assert e["winner"] == min(pooled, key=lambda v: (pooled[v], v))
     r = e["ratio_to_runner_up"]
     assert r["ci_low"] <= 1.0 <= r["ci_high"] + 0.01
 
@@ -93,9 +95,9 @@ def test_paired_ratio_ci_excludes_one_for_a_real_difference():
 
 
 def test_recorded_sweep_race_is_close_to_exhaustive_best_at_a_fraction_of_the_cost():
-    """The committed sweep (a real run, noisy: see its metadata): over the 1-thread keys, race's picks
-    are on average within 5% of the exhaustive best (in the sweep's own medians) for under 40% of
-    brute force's measuring time."""
+    """The committed sweep (a real run on a quiet machine, see its metadata): over the 1-thread keys,
+    race's picks are on average within 2% of the exhaustive best (in the sweep's own medians) for
+    under 30% of brute force's measuring time."""
     sweep = Sweep(load_rows(SWEEP))
     keys = [k for k in sweep.keys() if k.threads == 1]
     assert len(keys) >= 8 and {k.format for k in keys} == {"i2s", "tl2"}
@@ -106,8 +108,8 @@ def test_recorded_sweep_race_is_close_to_exhaustive_best_at_a_fraction_of_the_co
         gaps.append(truth[e["winner"]] / min(truth.values()) - 1)
         cost += m.cost
         cost_bf += run_key(sweep, "brute_force", key=k)[1].cost
-    assert sum(gaps) / len(gaps) < 0.05
-    assert cost < 0.4 * cost_bf
+    assert sum(gaps) / len(gaps) < 0.02
+    assert cost < 0.3 * cost_bf
 
 
 def test_roofline_flags():

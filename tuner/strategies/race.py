@@ -22,12 +22,13 @@ import math
 from .. import stats
 
 OPTIONS = {
-    "first_time": (0.1, "round 0: min-time fraction per candidate"),
+    "first_time": (0.06, "round 0: min-time fraction per candidate"),
     "first_samples": (2, "round 0: at least this many samples per candidate"),
-    "keep": (0.15, "round 0: at most this fraction of the candidates survives (at least `finalists`)"),
-    "round_time": (0.2, "later rounds: min-time fraction per candidate and pass"),
+    "keep": (0.12, "round 0: at most this fraction of the candidates survives (at least `finalists`)"),
+    "round_time": (0.15, "later rounds: min-time fraction per candidate and pass"),
     "passes": (2, "later rounds: interleaved passes"),
-    "tol": (0.01, "survivors within this ratio of the leader are tied"),
+    "tol": (0.03, "survivors within this ratio of the leader are tied (the verdict's default tolerance, see "
+                  "tuner/select.py)"),
     "max_rounds": (4, "rounds after round 0"),
     "finalists": (5, "at most this many go to the verdict; a round keeps at least this many not shown slower"),
 }
