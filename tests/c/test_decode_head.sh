@@ -4,13 +4,7 @@
 # accuracy against fp16 on the same run (top-1 agreement in [0, 1], KL >= 0,
 # largest difference below the logit range) over --accuracy-tokens steps;
 # a bad value is bad usage (exit 2).  Quiet unless failing.
-set -u
-T=${1:?usage: test_decode_head.sh path/to/tritune}
-PY=python3
-[ -x .venv/bin/python ] && PY=.venv/bin/python
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
+. "$(dirname "$0")/lib.sh"
 for h in fp16 i8 q4; do
     for m in tiny tiny-silu; do
         "$T" bench decode --model $m --lm-head $h --no-bw --reps 1 --prompt 4 --gen 4 --accuracy-tokens 24 --json \
@@ -44,5 +38,4 @@ PYEOF
 "$T" bench decode --model tiny --lm-head q3 --no-bw >/dev/null 2>"$tmp/err"
 rc=$?
 { [ $rc -eq 2 ] && grep -q "fp16, i8 or q4" "$tmp/err"; } || { echo "FAIL: --lm-head q3: exit $rc" >&2; fails=$((fails + 1)); }
-[ $fails -eq 0 ] || echo "test_decode_head: $fails failure(s)" >&2
-exit $fails
+finish

@@ -5,13 +5,7 @@
 # step: the sum is at most 1 and close to it), and the matrices' parts
 # report the bytes they read.  Untuned shapes are named with the command
 # that tunes them.  Quiet unless failing.
-set -u
-T=${1:?usage: test_decode_profile.sh path/to/tritune}
-PY=python3
-[ -x .venv/bin/python ] && PY=.venv/bin/python
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
+. "$(dirname "$0")/lib.sh"
 for f in i2s tl2; do
     for th in 1 2; do
         if ! "$T" bench decode --model models/dummy/tiny.json --format $f --threads $th --no-bw --reps 3 --prompt 8 \
@@ -66,5 +60,4 @@ gh=$(sed -n 's/.*"generator_hash":"\([0-9a-f]*\)".*/\1/p' "$tmp/u.json" | head -
 "$T" bench decode --model tiny --tuning "$tmp/tuned.tsv" --no-bw --reps 1 --prompt 2 --gen 2 --json >"$tmp/t.json" 2>"$tmp/err"
 grep '"phase":"tg"' "$tmp/t.json" | grep -q '"untuned_shapes":\[\],"tune_command":null' ||
     { echo "FAIL: tuned shapes reported untuned: $(cat "$tmp/err" | head -c 300)" >&2; fails=$((fails + 1)); }
-[ $fails -eq 0 ] || echo "test_decode_profile: $fails failure(s)" >&2
-exit $fails
+finish

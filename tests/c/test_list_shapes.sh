@@ -3,22 +3,7 @@
 # the C tensor walk (the tuner's only source of shapes).  Known shapes of
 # BitNet-b1.58-2B-4T; dotted names; a path; bad input exits 2 with a clear
 # message.  Quiet unless failing.  Usage: test_list_shapes.sh path/to/tritune
-set -u
-T=${1:?usage: test_list_shapes.sh path/to/tritune}
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# expect <exit code> <substring of stderr> -- args...
-expect() {
-    local code=$1 needle=$2
-    shift 3
-    "$T" "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ "$rc" -eq "$code" ] || fail "'tritune $*' exited $rc, expected $code ($(head -c 300 "$tmp/err"))"
-    grep -qF -- "$needle" "$tmp/err" || fail "'tritune $*': stderr lacks '$needle': $(head -c 300 "$tmp/err")"
-}
+. "$(dirname "$0")/lib.sh"
 
 # check_shapes <model argument> <python list of [M, K, [roles], per_layer]>
 check_shapes() {
@@ -57,5 +42,4 @@ expect 2 "--model and --shapes go together" -- list --shapes
 expect 2 "--model and --shapes go together" -- list --model tiny
 expect 2 "not both" -- list --model tiny --shapes --variant 'gemv_*'
 
-[ $fails -eq 0 ] || echo "test_list_shapes: $fails failure(s)" >&2
-exit $fails
+finish

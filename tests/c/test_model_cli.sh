@@ -3,40 +3,24 @@
 # the documented exit code (bench/cli.h: 2 bad input, 3 environment); a tiny
 # model runs in every format this build has and emits well-formed rows; the
 # weight file round trip decodes the same tokens.  Quiet unless failing.
-set -u
-T=${1:?usage: test_model_cli.sh path/to/tritune}
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# expect <exit code> <substring of stderr> -- command...
-expect() {
-    local code=$1 needle=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ "$rc" -eq "$code" ] || fail "'$*' exited $rc, expected $code ($(head -c 300 "$tmp/err"))"
-    grep -qF -- "$needle" "$tmp/err" || fail "'$*': stderr lacks '$needle': $(head -c 300 "$tmp/err")"
-}
+. "$(dirname "$0")/lib.sh"
 
 Q=(--no-bw --reps 1 --prompt 5 --gen 4)
-expect 2 "--model is required" -- "$T" bench decode "${Q[@]}"
-expect 2 "cannot open" -- "$T" bench decode --model "$tmp/nope.json" "${Q[@]}"
+expect_cmd 2 "--model is required" -- "$T" bench decode "${Q[@]}"
+expect_cmd 2 "cannot open" -- "$T" bench decode --model "$tmp/nope.json" "${Q[@]}"
 printf '{"hidden": 64, "ffn": 128, "layers": 2, "heads": 5, "vocab": 50, "activation": "silu"}' >"$tmp/bad.json"
-expect 2 "heads = 5 does not divide hidden = 64" -- "$T" bench decode --model "$tmp/bad.json" "${Q[@]}"
+expect_cmd 2 "heads = 5 does not divide hidden = 64" -- "$T" bench decode --model "$tmp/bad.json" "${Q[@]}"
 printf '{"hidden": 64, "ffn": 128, "layers": 0, "heads": 4, "vocab": 50, "activation": "silu"}' >"$tmp/bad.json"
-expect 2 "layers = 0" -- "$T" bench decode --model "$tmp/bad.json" "${Q[@]}"
+expect_cmd 2 "layers = 0" -- "$T" bench decode --model "$tmp/bad.json" "${Q[@]}"
 printf '{"hidden": 64,, }' >"$tmp/bad.json"
-expect 2 "bad.json:1:15" -- "$T" bench decode --model "$tmp/bad.json" "${Q[@]}"
-expect 2 "unknown --format 'q4'" -- "$T" bench decode --model models/dummy/tiny.json --format q4 "${Q[@]}"
-expect 2 "--prompt wants" -- "$T" bench decode --model models/dummy/tiny.json --prompt -3 --no-bw
-expect 2 "unknown option" -- "$T" bench decode --model models/dummy/tiny.json --frobnicate
-expect 2 "exceed tiny's max_seq 64" -- "$T" bench decode --model models/dummy/tiny.json --prompt 60 --gen 10 --no-bw
-expect 2 "no variant named" -- "$T" bench decode --model models/dummy/tiny.json --variant gemv_nonexistent "${Q[@]}"
+expect_cmd 2 "bad.json:1:15" -- "$T" bench decode --model "$tmp/bad.json" "${Q[@]}"
+expect_cmd 2 "unknown --format 'q4'" -- "$T" bench decode --model models/dummy/tiny.json --format q4 "${Q[@]}"
+expect_cmd 2 "--prompt wants" -- "$T" bench decode --model models/dummy/tiny.json --prompt -3 --no-bw
+expect_cmd 2 "unknown option" -- "$T" bench decode --model models/dummy/tiny.json --frobnicate
+expect_cmd 2 "exceed tiny's max_seq 64" -- "$T" bench decode --model models/dummy/tiny.json --prompt 60 --gen 10 --no-bw
+expect_cmd 2 "no variant named" -- "$T" bench decode --model models/dummy/tiny.json --variant gemv_nonexistent "${Q[@]}"
 # fp32 of a 100B model fits no machine we run on: refused before allocating
-expect 3 "MemAvailable" -- "$T" bench decode --model models/dummy/dummy-100b.json --format fp32 "${Q[@]}"
+expect_cmd 3 "MemAvailable" -- "$T" bench decode --model models/dummy/dummy-100b.json --format fp32 "${Q[@]}"
 grep -qF "needs" "$tmp/err" || fail "memory refusal does not say what the model needs"
 
 # a tiny model in every format: rows kind decode, phases pp and tg
@@ -66,7 +50,6 @@ ids() { grep '"phase":"tg"' "$1" | sed 's/.*"first_ids":\(\[[^]]*\]\).*/\1/'; }
 [ "$(ids "$tmp/gen.json")" = "$(ids "$tmp/save.json")" ] || fail "ids differ: generated vs saved"
 [ "$(ids "$tmp/gen.json")" = "$(ids "$tmp/load.json")" ] || fail "ids differ: generated vs loaded"
 head -c 4000 "$tmp/w.ttw" >"$tmp/trunc.ttw"
-expect 2 "truncated" -- "$T" bench decode --weights "$tmp/trunc.ttw" "${Q[@]}"
+expect_cmd 2 "truncated" -- "$T" bench decode --weights "$tmp/trunc.ttw" "${Q[@]}"
 
-[ $fails -eq 0 ] || echo "test_model_cli: $fails failure(s)" >&2
-exit $fails
+finish

@@ -4,12 +4,7 @@
 # tg8); CSV carries the same rows and fields as the JSON lines; jsonl is the
 # JSON lines; a bad --output or one that contradicts --json is exit 2.
 # Quiet unless failing.
-set -u
-T=${1:?usage: test_output_cli.sh path/to/tritune}
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 D=(bench decode --model models/dummy/tiny.json --no-bw --reps 2 --prompt 16 --gen 8)
 "$T" "${D[@]}" --output md >"$tmp/md" 2>/dev/null || fail "--output md exited $?"
@@ -41,4 +36,4 @@ grep -q '^| variant | shape |' "$tmp/kmd" || fail "bench kernel md header: $(hea
 [ $rc -eq 2 ] && grep -q "md, csv, json or jsonl" "$tmp/err" || fail "--output xml: exit $rc, $(cat "$tmp/err")"
 "$T" "${D[@]}" --json --output md >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || fail "--json --output md: exit $rc"
-[ $fails -eq 0 ]
+finish
