@@ -90,6 +90,10 @@ const char *tt_cmd_opt(const tt_cmd *c, const char *name);
 int tt_cmd_threads(const tt_cmd *c, int *out, int max);
 #define TT_OPT_OVERSUBSCRIBE \
     {"oversubscribe", 0, NULL, "allow more threads than the CPUs this process may use (timings then measure the scheduler)"}
+/* The next item of a comma-separated list at *p into item (NUL-ended);
+ * its length, or -1 when it is empty or longer than n - 1.  Advances *p
+ * past the item and its comma; the list ends when **p is NUL. */
+int tt_list_next(const char **p, char *item, size_t n);
 /* Finish the output; returns rc. */
 int tt_cmd_end(tt_cmd *c, int rc);
 

@@ -279,19 +279,6 @@ static void measure(const tt_variant *v, shape_state *s, const layout_slot *l, i
     tt_case_free(&cs);
 }
 
-/* The next item of a comma-separated list at *p into item (NUL-ended);
- * its length, or -1 when it is empty or longer than n - 1.  Advances *p. */
-static int next_item(const char **p, char *item, size_t n) {
-    size_t len = strcspn(*p, ",");
-    const int ok = len > 0 && len < n;
-    if (ok) {
-        memcpy(item, *p, len);
-        item[len] = 0;
-    }
-    *p += len + ((*p)[len] == ',');
-    return ok ? (int)len : -1;
-}
-
 /* Options into b; TT_CMD_GO, or the exit code (usage error, --help). */
 static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
     int rc = tt_cmd_start(c, argc, argv);
@@ -307,7 +294,7 @@ static int parse_opts(tt_cmd *c, int argc, char **argv, bench_opts *b) {
     if (b->glob) {
         char item[256];
         for (const char *p = b->glob; *p;) {
-            if (next_item(&p, item, sizeof item) < 0)
+            if (tt_list_next(&p, item, sizeof item) < 0)
                 return tt_usage_error(cmd, "--variant wants NAME-or-GLOB[,...], got '%s'", b->glob);
             if (tt_variant_glob_count(item) == 0)
                 return tt_usage_error(cmd, "no variant matches '%s' (see 'tritune list')", item);
@@ -603,7 +590,7 @@ static tt_status run_key(bench *bk, int M, int K, int N, int T, int streaming, c
 static int matches(const char *list, const char *name) {
     char item[256];
     for (const char *p = list; *p;)
-        if (next_item(&p, item, sizeof item) > 0 && fnmatch(item, name, 0) == 0) return 1;
+        if (tt_list_next(&p, item, sizeof item) > 0 && fnmatch(item, name, 0) == 0) return 1;
     return 0;
 }
 

@@ -44,13 +44,13 @@ int cmd_bench_compute(int argc, char **argv) {
     int want[TT_PEAK_COUNT] = {1, 1, 1};
     if ((s = tt_cmd_opt(&c, "isa"))) {
         memset(want, 0, sizeof want);
-        char buf[128];
-        snprintf(buf, sizeof buf, "%s", s);
-        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-            const int p = tt_peak_from_name(tok);
-            if (p < 0) return tt_usage_error(c.name, "--isa wants avx2, vnni or amx (a list), got '%s'", tok);
+        char tok[16];
+        const char *at = s;
+        do {
+            const int p = tt_list_next(&at, tok, sizeof tok) < 0 ? -1 : tt_peak_from_name(tok);
+            if (p < 0) return tt_usage_error(c.name, "--isa wants avx2, vnni or amx (a list), got '%s'", s);
             want[p] = 1;
-        }
+        } while (*at || at[-1] == ',');
     }
     double min_time = 0.3;
     if ((s = tt_cmd_opt(&c, "min-time")) && tt_parse_double(s, 0.001, 600, &min_time))

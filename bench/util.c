@@ -151,6 +151,17 @@ int tt_parse_shapes(const char *s, int *M, int *K, int max) {
     return n;
 }
 
+int tt_list_next(const char **p, char *item, size_t n) {
+    size_t len = strcspn(*p, ",");
+    const int ok = len > 0 && len < n;
+    if (ok) {
+        memcpy(item, *p, len);
+        item[len] = 0;
+    }
+    *p += len + ((*p)[len] == ',');
+    return ok ? (int)len : -1;
+}
+
 int tt_cmd_threads(const tt_cmd *c, int *out, int max) {
     const char *s = tt_cmd_opt(c, "threads");
     int n = 1;

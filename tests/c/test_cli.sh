@@ -56,6 +56,9 @@ if [ $rc != 0 ] || grep -q '"gemm_variant":"gemm_i2s_i8_amx' <<<"$out" || ! grep
   echo "FAIL: decode without AMX: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
 # the compute roofline: bad ISA names are usage errors; no measurable ISA is an environment error with the reason
 expect 2 "--isa wants"                -- bench compute --isa sse9
+expect 2 "--isa wants"                -- bench compute --isa avx2,,vnni
+expect 2 "--isa wants"                -- bench compute --isa avx2,
+expect 2 "--isa needs a non-empty"    -- bench compute --isa ""
 out=$(TRITUNE_CPU_MASK=0 "$T" bench compute --min-time 0.01 --json 2>&1); rc=$?
 if [ $rc != 3 ] || ! grep -q "lacks its features" <<<"$out"; then
   echo "FAIL: compute with no SIMD: exit $rc: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
