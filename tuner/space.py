@@ -15,11 +15,11 @@ Key = namedtuple("Key", "op format M K N threads cache")
 
 
 def parse_params(s):
-    """'rows=4,BK=192,isa=x' -> {'rows': 4, 'BK': 192, 'isa': 'x'}"""
+    """'rows=4,BK=192,isa=x' -> {'rows': 4, 'BK': 192, 'isa': 'x'} (values that are not integers stay strings)."""
     out = {}
     for part in (s or "").split(","):
         if "=" in part:
-            k, v = part.split("=", 1)
+            k, v = (x.strip() for x in part.split("=", 1))
             try:
                 out[k] = int(v)
             except ValueError:

@@ -8,6 +8,8 @@ fields) and ignores the rest.
 import json
 from pathlib import Path
 
+from ..space import parse_params
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schema" / "tuned.schema.json"
 KEY = ("op", "format", "M", "K", "N", "threads", "cache")
@@ -42,15 +44,7 @@ def validate(doc, where):
 
 def params(s):
     """'BM=64,BK=384,bm=64' -> {'BM': 64, 'BK': 384, 'bm': 64} (values that are not integers stay strings)."""
-    out = {}
-    for part in (s or "").split(","):
-        if "=" in part:
-            k, v = part.split("=", 1)
-            try:
-                out[k.strip()] = int(v)
-            except ValueError:
-                out[k.strip()] = v.strip()
-    return out
+    return parse_params(s)
 
 
 def key_of(e):
