@@ -156,23 +156,25 @@ static void fkq_i8_c(const tt_fmat *A, const int8_t *q, const void *aux, float s
     }
 }
 
-/* weight k of a Q4 row (nibble - 8) */
-static inline int q4_at(const uint8_t *row, int k) {
-    const uint8_t b = row[k / TT_Q4_BLOCK * (TT_Q4_BLOCK / 2) + k % (TT_Q4_BLOCK / 2)];
+/* the byte of weight k of Q4 row m (nb blocks a row) */
+static inline uint8_t *q4_byte(const tt_fmat *A, int m, int k, int nb) {
+    return (uint8_t *)A->w + tt_q4_woff(m, k / TT_Q4_BLOCK, nb) + k % (TT_Q4_BLOCK / 2);
+}
+/* weight k of Q4 row m (nibble - 8) */
+static inline int q4_at(const tt_fmat *A, int m, int k, int nb) {
+    const uint8_t b = *q4_byte(A, m, k, nb);
     return (k % TT_Q4_BLOCK < TT_Q4_BLOCK / 2 ? b & 15 : b >> 4) - 8;
 }
 
 static void fkq_q4_c(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
     (void)aux;
-    const int Kq = tt_q4_kpad(A->K), ng = Kq / TT_Q4_GROUP;
+    const int Kq = tt_q4_kpad(A->K), nb = Kq / TT_Q4_BLOCK, ng = Kq / TT_Q4_GROUP;
     for (int m = m0; m < m1; m++) {
-        const uint8_t *row = (const uint8_t *)A->w + (size_t)m * (Kq / 2);
-        const uint16_t *gs = A->gscale + (size_t)m * ng;
         float acc = 0.f;
         for (int g = 0; g < ng; g++) {
             int32_t dot = 0;
-            for (int k = g * TT_Q4_GROUP; k < (g + 1) * TT_Q4_GROUP; k++) dot += q4_at(row, k) * q[k];
-            acc += (float)dot * h2f(gs[g]);
+            for (int k = g * TT_Q4_GROUP; k < (g + 1) * TT_Q4_GROUP; k++) dot += q4_at(A, m, k, nb) * q[k];
+            acc += (float)dot * h2f(A->gscale[tt_q4_soff(m, g, ng)]);
         }
         y[m] = acc / sa;
     }
@@ -217,7 +219,7 @@ const tt_fkern_table *tt_fkern(void) {
 /* ---- tt_fmat ------------------------------------------------------------------------- */
 /* bytes of w (the values, without scales) */
 static size_t w_bytes(tt_fmat_kind k, int M, int K) {
-    if (k == TT_FM_Q4) return (size_t)M * (size_t)(tt_q4_kpad(K) / 2);
+    if (k == TT_FM_Q4) return (size_t)M * (size_t)(tt_q4_kpad(K) / 2); /* the rows a product reads */
     return (size_t)M * (size_t)K * (k == TT_FM_F16 ? 2 : k == TT_FM_F32 ? 4 : 1);
 }
 
@@ -240,7 +242,8 @@ tt_status tt_fmat_alloc(tt_fmat *A, tt_fmat_kind kind, int M, int K) {
     A->M = M;
     A->K = K;
     A->owns = 1;
-    A->w = tt_alloc(w_bytes(kind, M, K), 64, 1);
+    /* Q4 rows come in whole quads: the last one padded with zero rows, never read */
+    A->w = tt_alloc(w_bytes(kind, kind == TT_FM_Q4 ? tt_q4_mpad(M) : M, K), 64, 1);
     int ok = A->w != NULL;
     if (ok && kind == TT_FM_I8) {
         A->row_scale = tt_alloc(sizeof(float) * (size_t)M, 64, 0);
@@ -248,7 +251,8 @@ tt_status tt_fmat_alloc(tt_fmat *A, tt_fmat_kind kind, int M, int K) {
         ok = A->row_scale && A->row_sum;
     }
     if (ok && kind == TT_FM_Q4)
-        ok = (A->gscale = tt_alloc(sizeof(uint16_t) * (size_t)M * (size_t)(tt_q4_kpad(K) / TT_Q4_GROUP), 64, 1)) != NULL;
+        ok = (A->gscale = tt_alloc(sizeof(uint16_t) * (size_t)tt_q4_mpad(M) * (size_t)(tt_q4_kpad(K) / TT_Q4_GROUP), 64,
+                                   1)) != NULL;
     if (ok && (kind == TT_FM_I8 || kind == TT_FM_Q4)) {
         ok = (A->qa = calloc(1, sizeof *A->qa)) && tt_qact_alloc(A->qa, 1, K) == TT_OK &&
              (A->aux = tt_alloc(sizeof(int32_t) * (size_t)tt_act_kpad(K), 64, 1));
@@ -290,19 +294,18 @@ void tt_fmat_set_row(tt_fmat *A, int r, const float *src) {
         A->row_scale[r] = s;
         A->row_sum[r] = sum;
     } else { /* Q4: absmax / 7 per group, the scale rounded to fp16 first */
-        const int Kq = tt_q4_kpad(K), ng = Kq / TT_Q4_GROUP;
-        uint8_t *row = (uint8_t *)A->w + (size_t)r * (Kq / 2);
-        memset(row, 0x88, (size_t)Kq / 2);
+        const int Kq = tt_q4_kpad(K), nb = Kq / TT_Q4_BLOCK, ng = Kq / TT_Q4_GROUP;
+        for (int b = 0; b < nb; b++) memset((uint8_t *)A->w + tt_q4_woff(r, b, nb), 0x88, TT_Q4_BLOCK / 2);
         for (int g = 0; g < ng; g++) {
             float amax = 0.f;
             for (int k = g * TT_Q4_GROUP; k < TT_MIN(K, (g + 1) * TT_Q4_GROUP); k++) amax = fmaxf(amax, fabsf(src[k]));
             const uint16_t h = tt_f32_to_f16(amax / 7.f);
             const float s = tt_f16_to_f32(h);
-            A->gscale[(size_t)r * ng + g] = h;
+            A->gscale[tt_q4_soff(r, g, ng)] = h;
             for (int k = g * TT_Q4_GROUP; k < TT_MIN(K, (g + 1) * TT_Q4_GROUP); k++) {
                 const long v = s > 0 ? lrintf(src[k] / s) : 0;
                 const uint8_t nib = (uint8_t)(TT_MAX(-8, TT_MIN(7, v)) + 8);
-                uint8_t *b = row + k / TT_Q4_BLOCK * (TT_Q4_BLOCK / 2) + k % (TT_Q4_BLOCK / 2);
+                uint8_t *b = q4_byte(A, r, k, nb);
                 *b = k % TT_Q4_BLOCK < TT_Q4_BLOCK / 2 ? (uint8_t)((*b & 0xF0) | nib) : (uint8_t)((*b & 0x0F) | nib << 4);
             }
         }
@@ -319,9 +322,8 @@ void tt_fmat_get_row(const tt_fmat *A, int r, float *dst) {
         const int8_t *w = (const int8_t *)A->w + (size_t)r * K;
         for (int k = 0; k < K; k++) dst[k] = (float)w[k] * A->row_scale[r];
     } else {
-        const int Kq = tt_q4_kpad(K), ng = Kq / TT_Q4_GROUP;
-        const uint8_t *row = (const uint8_t *)A->w + (size_t)r * (Kq / 2);
-        for (int k = 0; k < K; k++) dst[k] = (float)q4_at(row, k) * h2f(A->gscale[(size_t)r * ng + k / TT_Q4_GROUP]);
+        const int Kq = tt_q4_kpad(K), nb = Kq / TT_Q4_BLOCK, ng = Kq / TT_Q4_GROUP;
+        for (int k = 0; k < K; k++) dst[k] = (float)q4_at(A, r, k, nb) * h2f(A->gscale[tt_q4_soff(r, k / TT_Q4_GROUP, ng)]);
     }
 }
 

@@ -10,12 +10,15 @@
  * the float steps are those of the portable kernel: bit-identical.
  *
  * 4-bit: a 64-byte load holds 128 weights as two 64-lane planes (low
- * nibbles: weights 0..63, high: 64..127), unsigned 0..15.  vpdpbusd adds
+ * nibbles: weights 0..63, high: 64..127), unsigned 0..15.  A quad of rows
+ * (TT_Q4_ROWS) keeps its blocks side by side, so the four rows are one
+ * sequential stream.  vpdpbusd adds
  * nibble x q per 4 lanes onto -8 x (sum of those 4 q) (precomputed once per
  * token), which gives (nibble - 8) q.  Each 32-bit lane then holds 4
- * weights of one group of 32: lanes 0-7 group 0, 8-15 group 1, so the 4
- * fp16 group scales of the block are spread over the lanes by one
- * permute per plane and the int32 sums are scaled and added in fp32. */
+ * weights of one group (TT_Q4_GROUP 32: lanes 0-7 group 0, 8-15 group 1),
+ * so the fp16 group scales of the block, converted once for the quad, are
+ * spread over the lanes by one permute per plane and row, and the int32
+ * sums are scaled and added in fp32. */
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,33 +62,43 @@ void tt_fkq_i8_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, fl
     }
 }
 
-/* nr rows (1 or 4; a literal at each call) of the 4-bit head from row m */
+/* lane i of a plane (0: weights 0..63 of a block, 1: 64..127) holds 4
+ * weights of group (64 plane + 4 i) / TT_Q4_GROUP of the block */
+static inline __m512i q4_group_idx(int plane) {
+    int32_t t[16];
+    for (int i = 0; i < 16; i++) t[i] = (64 * plane + 4 * i) / TT_Q4_GROUP;
+    return _mm512_loadu_si512(t);
+}
+
+/* nr rows (1 or TT_Q4_ROWS; a literal at each call) from row m; with
+ * TT_Q4_ROWS they are one quad, whose blocks lie one after another */
 static inline __attribute__((always_inline)) void q4_rows(const tt_fmat *A, const int8_t *q, const int32_t *corr,
                                                           float sa, float *y, int m, const int nr) {
+    enum { GB = TT_Q4_BLOCK / TT_Q4_GROUP, BLK = TT_Q4_ROWS * TT_Q4_BLOCK / 2 };
     const int Kq = tt_q4_kpad(A->K), nb = Kq / TT_Q4_BLOCK, ng = Kq / TT_Q4_GROUP;
-    const size_t rowb = (size_t)Kq / 2;
-    const uint8_t *w = (const uint8_t *)A->w + (size_t)m * rowb;
-    const uint16_t *gs = A->gscale + (size_t)m * ng;
+    const uint8_t *w = (const uint8_t *)A->w + tt_q4_woff(m, 0, nb);
+    const uint16_t *gs = A->gscale + tt_q4_soff(m, 0, ng);
     const __m512i lo4 = _mm512_set1_epi8(0x0F);
-    const __m512i idx_lo = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m512i idx_hi = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2);
-    __m512 acc[4];
+    const __m512i idx_lo = q4_group_idx(0), idx_hi = q4_group_idx(1);
+    const __mmask16 smask = (__mmask16)((1u << (nr * GB)) - 1);
+    __m512 acc[TT_Q4_ROWS];
     for (int r = 0; r < nr; r++) acc[r] = _mm512_setzero_ps();
     for (int b = 0; b < nb; b++) {
         const __m512i xl = _mm512_load_si512(q + (size_t)b * TT_Q4_BLOCK);
         const __m512i xh = _mm512_load_si512(q + (size_t)b * TT_Q4_BLOCK + 64);
         const __m512i cl = _mm512_loadu_si512(corr + (size_t)b * 32);
         const __m512i ch = _mm512_loadu_si512(corr + (size_t)b * 32 + 16);
+        /* the block's scales of all nr rows: row r's at lanes r GB .. */
+        const __m512 sv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(smask, gs + (size_t)b * TT_Q4_ROWS * GB));
         for (int r = 0; r < nr; r++) {
-            const uint8_t *wr = w + (size_t)r * rowb + (size_t)b * 64;
+            const uint8_t *wr = w + (size_t)b * BLK + (size_t)r * 64;
             _mm_prefetch((const char *)wr + PF_BYTES, _MM_HINT_T0);
-            const __m512i wv = _mm512_loadu_si512(wr);
+            const __m512i wv = _mm512_load_si512(wr);
             const __m512i il = _mm512_dpbusd_epi32(cl, _mm512_and_si512(wv, lo4), xl);
             const __m512i ih = _mm512_dpbusd_epi32(ch, _mm512_and_si512(_mm512_srli_epi16(wv, 4), lo4), xh);
-            const __m128i s16 = _mm_loadl_epi64((const __m128i *)(gs + (size_t)r * ng + (size_t)b * 4));
-            const __m512 s4 = _mm512_castps128_ps512(_mm_cvtph_ps(s16));
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(il), _mm512_permutexvar_ps(idx_lo, s4), acc[r]);
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ih), _mm512_permutexvar_ps(idx_hi, s4), acc[r]);
+            const __m512i ro = _mm512_set1_epi32(r * GB);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(il), _mm512_permutexvar_ps(_mm512_add_epi32(idx_lo, ro), sv), acc[r]);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ih), _mm512_permutexvar_ps(_mm512_add_epi32(idx_hi, ro), sv), acc[r]);
         }
     }
     for (int r = 0; r < nr; r++) y[m + r] = _mm512_reduce_add_ps(acc[r]) / sa;
@@ -93,6 +106,7 @@ static inline __attribute__((always_inline)) void q4_rows(const tt_fmat *A, cons
 
 void tt_fkq_q4_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
     int m = m0;
-    for (; m + 4 <= m1; m += 4) q4_rows(A, q, aux, sa, y, m, 4);
+    for (; m % TT_Q4_ROWS && m < m1; m++) q4_rows(A, q, aux, sa, y, m, 1);
+    for (; m + TT_Q4_ROWS <= m1; m += TT_Q4_ROWS) q4_rows(A, q, aux, sa, y, m, TT_Q4_ROWS);
     for (; m < m1; m++) q4_rows(A, q, aux, sa, y, m, 1);
 }
