@@ -64,7 +64,9 @@ typedef struct {
     int id, M, K;
     float scale;
     const tt_variant *gv, *gm;   /* ternary formats: the seam's choice; NULL for the baselines */
-    uint8_t *buf;                /* final layout (variant's); NULL when adopted from the file  */
+    uint8_t *buf;                /* final layout (variant's), in m->w.ternary; NULL when adopted from the file */
+    size_t off;                  /* its offset in m->w.ternary                                  */
+    int from_file;               /* the file's bytes are used as they are (mmap)                */
     size_t bytes;
     int chunk;                   /* rows per work unit (multiple of the variant's row_align)   */
     const tt_wf_tensor *src;     /* weight-file tensor, or NULL (generate)                     */
@@ -85,6 +87,7 @@ typedef struct {
     gunit *units;
     int n_units;
     size_t tmp_i8, tmp_canon;      /* per-thread scratch sizes */
+    size_t ternary_bytes;          /* the block m->w.ternary */
     atomic_int next;
     atomic_llong done;             /* rows x K finished (progress) */
     double total;
@@ -309,7 +312,13 @@ static void load_norms(tt_model *m, const tt_tdesc *td, int nt, const tt_weightf
 }
 
 /* 3. Per BitLinear: scale, variants, final buffer (or the baseline's
- * matrix); the scratch its units need. */
+ * matrix); the scratch its units need.  The ternary buffers are one block
+ * (m->w.ternary), matrix after matrix in the forward pass's order, so that
+ * every matrix lies on transparent huge pages (tt_alloc asks for them from
+ * 2 MiB up: a 2560x2560 I2_S matrix alone is 1.6 MiB and got none; on
+ * 4 KiB pages the attention projections of bitnet-b1.58-2b-4t streamed at
+ * about 60% of the read bandwidth, the FFN's at 80-90%) and one matrix's
+ * end runs into the next one's start. */
 static tt_status plan_ternary(gctx *g, const tt_tdesc *td, int nt, int threads) {
     tt_model *m = g->m;
     const tt_model_opts *o = &m->opts;
@@ -337,21 +346,27 @@ static tt_status plan_ternary(gctx *g, const tt_tdesc *td, int nt, int threads) 
             p->bytes = tt_layout_bytes(p->gv, p->M, p->K);
             align = TT_MAX(1, p->gv->row_align);
             if (p->src && tt_weightfile_format(g->wf) == fmt && !p->gv->repack) {
-                p->buf = NULL; /* adopt the file's bytes (mmap) */
-            } else if (!(p->buf = tt_alloc(p->bytes, 64, 1))) {
-                return tt_set_error(TT_E_NOMEM, "cannot allocate %zu bytes for tensor %d", p->bytes, p->id);
+                p->from_file = 1; /* adopt the file's bytes (mmap) */
+            } else {
+                p->off = g->ternary_bytes; /* p->buf is set below, once the block's size is known */
+                g->ternary_bytes += TT_ROUND_UP(p->bytes, 64);
             }
         } else if ((st = tt_fmat_alloc(&mat->f, baseline_kind(fmt), p->M, p->K)) != TT_OK) {
             return st;
         }
         /* about 128 KiB of int8 rows per unit */
         p->chunk = TT_ROUND_UP(TT_MAX(1, 131072 / p->K), align);
-        if (g->ternary && !p->buf) continue;
+        if (g->ternary && p->from_file) continue;
         g->tmp_i8 = TT_MAX(g->tmp_i8, (size_t)p->chunk * p->K);
         if (g->ternary)
             g->tmp_canon = TT_MAX(g->tmp_canon, tt_wformat_bytes(fmt, p->chunk, p->K) + tt_i2s_row_bytes(p->K));
         g->tmp_canon = TT_MAX(g->tmp_canon, tt_i2s_row_bytes(p->K));
     }
+    if (g->ternary_bytes == 0) return TT_OK;
+    if (!(m->w.ternary = tt_alloc(g->ternary_bytes, 64, 1)))
+        return tt_set_error(TT_E_NOMEM, "cannot allocate %zu bytes for the ternary weights", g->ternary_bytes);
+    for (int i = 0; i < g->n_plan; i++)
+        if (!g->plan[i].from_file) g->plan[i].buf = m->w.ternary + g->plan[i].off;
     return TT_OK;
 }
 
@@ -375,7 +390,7 @@ static tt_status make_units(gctx *g) {
         }
         for (int i = 0; i < g->n_plan; i++) {
             const tplan *p = &g->plan[i];
-            if (g->ternary && !p->buf) continue; /* adopted from the file as it is */
+            if (g->ternary && p->from_file) continue; /* adopted from the file as it is */
             for (int r = 0; r < p->M; r += p->chunk) UNIT(i, r, TT_MIN(p->M, r + p->chunk), p->K);
         }
 #undef UNIT
@@ -404,11 +419,10 @@ static tt_status adopt_ternary(gctx *g) {
     for (int i = 0; i < g->n_plan; i++) {
         tplan *p = &g->plan[i];
         tt_mat *mat = mat_of(&m->w, p->id);
-        uint8_t *buf = p->buf ? p->buf : (uint8_t *)p->src->data;
-        tt_status st = tt_linear_adopt(&mat->lin, m->opts.format, p->M, p->K, p->scale, p->gv->layout, buf, p->bytes,
-                                       p->buf != NULL, p->gv, p->gm);
+        uint8_t *buf = p->from_file ? (uint8_t *)p->src->data : p->buf;
+        tt_status st = tt_linear_adopt(&mat->lin, m->opts.format, p->M, p->K, p->scale, p->gv->layout, buf, p->bytes, 0,
+                                       p->gv, p->gm); /* m->w.ternary or the mapped file owns the bytes */
         if (st != TT_OK) return st;
-        p->buf = NULL; /* owned by the linear now */
         if (i == 0) {
             m->gemv_used = p->gv->name;
             m->gemm_used = p->gm->name;
@@ -461,8 +475,6 @@ tt_status tt_model_init(tt_model *m, const tt_config *c, const tt_model_opts *o,
     }
 done:
     if (g) {
-        if (g->plan)
-            for (int i = 0; i < g->n_plan; i++) tt_free(g->plan[i].buf);
         free(g->plan);
         free(g->units);
         free(g);
@@ -492,6 +504,7 @@ void tt_model_free(tt_model *m) {
         }
     free(w->layer);
     tt_free(w->norms);
+    tt_free(w->ternary);
     if (!w->lm_head_aliases) tt_fmat_free(&w->lm_head);
     tt_fmat_free(&w->embed);
     memset(m, 0, sizeof *m);

@@ -49,6 +49,8 @@ typedef struct {
     float *final_norm;    /* (hidden)                                                  */
     tt_layer *layer;      /* (layers)                                                  */
     float *norms;         /* all norm vectors in one block                             */
+    uint8_t *ternary;     /* every generated or repacked BitLinear in one block, in the
+                           * order the forward pass reads them (tt_mat.lin points in) */
 } tt_weights;
 
 typedef struct {
