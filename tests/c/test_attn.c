@@ -87,6 +87,19 @@ static void test_attention(void) {
 static void test_elementwise(void) {
     const tt_fkern_table *fk = tt_fkern();
     uint64_t rng = 11;
+    { /* silu where exp under- and overflows, and around 0 */
+        const float v[] = {-120, -100, -88.5f, -87, -30, -1e-3f, 0, 1e-3f, 0.5f, 30, 87, 88.5f, 100, 120, -5, 5, 7};
+        enum { NV = sizeof v / sizeof *v };
+        float g[NV], u[NV];
+        for (int i = 0; i < NV; i++) g[i] = v[i], u[i] = 1;
+        fk->glu(g, u, NV, 1);
+        int bad = 0;
+        for (int i = 0; i < NV; i++) {
+            const double a = v[i] / (1.0 + exp(-(double)v[i]));
+            bad += !(fabs(g[i] - a) <= 4e-6 * fabs(a) + 1e-37);
+        }
+        CHECK(bad == 0, "glu silu at extreme inputs: %d values off", bad);
+    }
     for (int n = 1; n <= 70; n += 23) {
         float x[80], w[80], o[80], y[80], u[80], g[80], g2[80];
         for (int i = 0; i < n; i++) x[i] = urand(&rng) * 3, w[i] = 1 + urand(&rng) * 0.25f, y[i] = urand(&rng), u[i] = urand(&rng);
@@ -104,14 +117,14 @@ static void test_elementwise(void) {
         int bad = 0;
         for (int i = 0; i < n; i++) bad += g[i] != x[i] + y[i];
         CHECK(bad == 0, "add n %d: %d values differ", n, bad);
-        /* glu: relu^2 exactly, silu through the same expf */
+        /* glu: relu^2 exactly; silu (a vectorized exp) within 4e-6 relative of a double reference */
         for (int silu = 0; silu < 2; silu++) {
             memcpy(g, x, sizeof(float) * n);
             fk->glu(g, u, (size_t)n, silu);
             bad = 0;
             for (int i = 0; i < n; i++) {
-                const float v = x[i], a = silu ? v / (1.0f + expf(-v)) : (v > 0 ? v * v : 0.f);
-                bad += g[i] != a * u[i];
+                const double v = x[i], a = silu ? v / (1.0 + exp(-v)) : (v > 0 ? (double)(x[i] * x[i]) : 0.0);
+                bad += silu ? fabs(g[i] - a * u[i]) > 4e-6 * fabs(a * u[i]) + 1e-30 : g[i] != (float)a * u[i];
             }
             CHECK(bad == 0, "glu (silu %d) n %d: %d values differ", silu, n, bad);
         }

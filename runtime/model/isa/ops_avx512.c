@@ -1,7 +1,7 @@
 /* The decoder's element-wise operations with AVX-512 (the prompt pass runs
  * them on every token of a chunk; see fkern.h).  Same formulas as the
- * portable versions in forward.c; sums are taken in a different order, so
- * results agree to rounding, not bit for bit. */
+ * portable versions in fmat.c; sums are taken in a different order and
+ * SiLU's exp is vectorized, so results agree to rounding, not bit for bit. */
 #include <immintrin.h>
 #include <math.h>
 
@@ -32,27 +32,43 @@ void tt_add_avx512(float *x, const float *y, size_t n) {
     for (; i < n; i++) x[i] += y[i];
 }
 
-/* g = act(g) * u, act = relu^2 (silu = 0: ReLU squared) or silu (silu = 1) */
+/* exp(x) per lane: x = n ln2 + r, |r| <= ln2 / 2 (ln2 in two parts, Cody
+ * and Waite), e^r by its Taylor polynomial to degree 7 (truncation below
+ * 6e-9 relative), times 2^n by vscalefps, which saturates to 0 and +inf
+ * like expf.  Within a few ulp of expf (tests/c/test_attn.c). */
+static inline __m512 exp_avx512(__m512 x) {
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+    __m512 p = _mm512_set1_ps(1.f / 5040);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 720));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* g = act(g) * u, act = relu^2 (silu = 0: ReLU squared) or silu (silu = 1:
+ * v / (1 + exp(-v)), exp vectorized: the scalar expf per lane cost 28 us
+ * for the 8192 lanes of a dummy-3.8b FFN, 0.7 ms a token at 24 layers) */
 void tt_glu_avx512(float *g, const float *u, size_t n, int silu) {
     size_t i = 0;
-    const __m512 zero = _mm512_setzero_ps();
-    for (; i + 16 <= n; i += 16) {
-        const __m512 v = _mm512_loadu_ps(g + i);
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
+    for (; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(m, g + i);
         __m512 a;
         if (!silu) {
             const __m512 r = _mm512_max_ps(v, zero);
             a = _mm512_mul_ps(r, r);
-        } else { /* v / (1 + exp(-v)), exp per lane through the scalar expf for exactness with forward.c */
-            float t[16];
-            _mm512_storeu_ps(t, v);
-            for (int k = 0; k < 16; k++) t[k] = t[k] / (1.0f + expf(-t[k]));
-            a = _mm512_loadu_ps(t);
+        } else {
+            a = _mm512_div_ps(v, _mm512_add_ps(one, exp_avx512(_mm512_sub_ps(zero, v))));
         }
-        _mm512_storeu_ps(g + i, _mm512_mul_ps(a, _mm512_loadu_ps(u + i)));
-    }
-    for (; i < n; i++) {
-        const float v = g[i];
-        g[i] = (!silu ? (v > 0 ? v * v : 0.f) : v / (1.0f + expf(-v))) * u[i];
+        _mm512_mask_storeu_ps(g + i, m, _mm512_mul_ps(a, _mm512_maskz_loadu_ps(m, u + i)));
     }
 }
 
