@@ -149,9 +149,9 @@ void tt_fk_qprep(tt_fmat_kind kind, const int8_t *q, int K, int Kp, void *aux) {
 static void fkq_i8_c(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
     (void)aux;
     for (int m = m0; m < m1; m++) {
-        const int8_t *w = (const int8_t *)A->w + (size_t)m * A->K;
+        const int8_t *w = A->w;
         int32_t dot = 0;
-        for (int k = 0; k < A->K; k++) dot += w[k] * q[k];
+        for (int k = 0; k < A->K; k++) dot += w[tt_i8_off(m, k, A->K)] * q[k];
         y[m] = (float)dot * A->row_scale[m] / sa;
     }
 }
@@ -242,8 +242,11 @@ tt_status tt_fmat_alloc(tt_fmat *A, tt_fmat_kind kind, int M, int K) {
     A->M = M;
     A->K = K;
     A->owns = 1;
-    /* Q4 rows come in whole quads: the last one padded with zero rows, never read */
-    A->w = tt_alloc(w_bytes(kind, kind == TT_FM_Q4 ? tt_q4_mpad(M) : M, K), 64, 1);
+    /* Q4 and I8 rows come in whole quads (padding rows never read), I8 rows in whole 64-byte pieces
+     * (zero padding, read by the kernels) */
+    A->w = tt_alloc(kind == TT_FM_I8 ? tt_i8_off(tt_q4_mpad(M), 0, K) : w_bytes(kind, kind == TT_FM_Q4 ? tt_q4_mpad(M) : M, K),
+                    64, 1);
+    if (A->w && kind == TT_FM_I8) memset(A->w, 0, tt_i8_off(tt_q4_mpad(M), 0, K));
     int ok = A->w != NULL;
     if (ok && kind == TT_FM_I8) {
         A->row_scale = tt_alloc(sizeof(float) * (size_t)M, 64, 0);
@@ -288,9 +291,9 @@ void tt_fmat_set_row(tt_fmat *A, int r, const float *src) {
         float amax = 0.f;
         for (int k = 0; k < K; k++) amax = fmaxf(amax, fabsf(src[k]));
         const float s = amax > 0 ? amax / 127.f : 1.f;
-        int8_t *d = (int8_t *)A->w + (size_t)r * K;
+        int8_t *d = A->w;
         int32_t sum = 0;
-        for (int k = 0; k < K; k++) sum += d[k] = (int8_t)lrintf(src[k] / s);
+        for (int k = 0; k < K; k++) sum += d[tt_i8_off(r, k, K)] = (int8_t)lrintf(src[k] / s);
         A->row_scale[r] = s;
         A->row_sum[r] = sum;
     } else { /* Q4: absmax / 7 per group, the scale rounded to fp16 first */
@@ -319,8 +322,8 @@ void tt_fmat_get_row(const tt_fmat *A, int r, float *dst) {
     } else if (A->kind == TT_FM_F32) {
         memcpy(dst, (const float *)A->w + (size_t)r * K, sizeof(float) * K);
     } else if (A->kind == TT_FM_I8) {
-        const int8_t *w = (const int8_t *)A->w + (size_t)r * K;
-        for (int k = 0; k < K; k++) dst[k] = (float)w[k] * A->row_scale[r];
+        const int8_t *w = A->w;
+        for (int k = 0; k < K; k++) dst[k] = (float)w[tt_i8_off(r, k, K)] * A->row_scale[r];
     } else {
         const int Kq = tt_q4_kpad(K), nb = Kq / TT_Q4_BLOCK, ng = Kq / TT_Q4_GROUP;
         for (int k = 0; k < K; k++) dst[k] = (float)q4_at(A, r, k, nb) * h2f(A->gscale[tt_q4_soff(r, k / TT_Q4_GROUP, ng)]);

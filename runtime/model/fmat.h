@@ -4,6 +4,9 @@
  *
  * The LM head (and a tied embedding) may also be quantized:
  *   TT_FM_I8  per-row int8: W[m][k] = w[m][k] * row_scale[m] (absmax / 127);
+ *             rows padded with zeros to whole 64-byte pieces and kept in
+ *             quads like TT_FM_Q4's: piece b of rows 4Q..4Q+3 side by side
+ *             (tt_i8_off), one sequential stream for the four-row kernel;
  *   TT_FM_Q4  4-bit groups of TT_Q4_GROUP weights along K with an fp16 scale
  *             each: W[m][k] = (nibble - 8) * scale of (m, k / TT_Q4_GROUP)
  *             (absmax / 7).  Rows are padded to Kq = K rounded up to
@@ -44,6 +47,13 @@ static inline size_t tt_q4_woff(int m, int b, int nb) {
     return (((size_t)(m / TT_Q4_ROWS) * (size_t)nb + (size_t)b) * TT_Q4_ROWS + (size_t)(m % TT_Q4_ROWS)) *
            (TT_Q4_BLOCK / 2);
 }
+/* byte offset of weight k of a TT_FM_I8 row m (K weights a row) */
+#define TT_I8_PIECE 64
+static inline size_t tt_i8_off(int m, int k, int K) {
+    const size_t np = (size_t)(K + TT_I8_PIECE - 1) / TT_I8_PIECE; /* pieces a row */
+    return (((size_t)(m / TT_Q4_ROWS) * np + (size_t)(k / TT_I8_PIECE)) * TT_Q4_ROWS + (size_t)(m % TT_Q4_ROWS)) *
+               TT_I8_PIECE + (size_t)(k % TT_I8_PIECE);
+}
 /* index of the scale of group g of row m, ng = Kq / TT_Q4_GROUP groups a row */
 static inline size_t tt_q4_soff(int m, int g, int ng) {
     enum { GB = TT_Q4_BLOCK / TT_Q4_GROUP }; /* groups a block */
@@ -53,7 +63,7 @@ static inline size_t tt_q4_soff(int m, int g, int ng) {
 typedef struct {
     tt_fmat_kind kind;
     int M, K;
-    void *w;            /* (M, K) row-major: uint16_t fp16 bits | float | int8_t;
+    void *w;            /* (M, K) row-major: uint16_t fp16 bits | float;  TT_FM_I8: quads (tt_i8_off);
                          * TT_FM_Q4: (Mq, Kq / 2) nibbles in quads (see above)     */
     float *row_scale;   /* (M) TT_FM_I8: W[m][k] = w[m][k] * row_scale[m]          */
     int32_t *row_sum;   /* (M) TT_FM_I8: sum_k w[m][k] (the u8 x s8 offset)        */

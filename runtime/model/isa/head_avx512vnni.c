@@ -4,7 +4,8 @@
  * activation loads are shared.  One software prefetch per cache line and
  * row, PF_BYTES ahead, keeps the row streams in flight.
  *
- * int8: vpdpbusd wants one unsigned operand: the activations are given as
+ * int8: rows in quads of 64-byte pieces (fmat.h tt_i8_off), one stream for
+ * four rows.  vpdpbusd wants one unsigned operand: the activations are given as
  * q + 128 (u8), so the sum is sum w q + 128 sum w, and the row sums stored
  * with the matrix take the offset back out.  Integer sums are exact, and
  * the float steps are those of the portable kernel: bit-identical.
@@ -27,39 +28,34 @@
 
 #define PF_BYTES 1024
 
+/* nr rows (1 or TT_Q4_ROWS; a literal at each call) of the int8 head from
+ * row m; with TT_Q4_ROWS one quad, whose 64-byte pieces lie one after another */
+static inline __attribute__((always_inline)) void i8_rows(const tt_fmat *A, const uint8_t *xu, float sa, float *y, int m,
+                                                          const int nr) {
+    const int K = A->K, np = (K + TT_I8_PIECE - 1) / TT_I8_PIECE;
+    const int8_t *w = (const int8_t *)A->w + tt_i8_off(m, 0, K);
+    __m512i acc[TT_Q4_ROWS];
+    for (int r = 0; r < nr; r++) acc[r] = _mm512_setzero_si512();
+    for (int b = 0; b < np; b++) {
+        const __m512i xv = _mm512_load_si512(xu + (size_t)b * TT_I8_PIECE);
+        for (int r = 0; r < nr; r++) {
+            const int8_t *wr = w + ((size_t)b * TT_Q4_ROWS + (size_t)r) * TT_I8_PIECE;
+            _mm_prefetch((const char *)wr + PF_BYTES, _MM_HINT_T0);
+            acc[r] = _mm512_dpbusd_epi32(acc[r], xv, _mm512_load_si512(wr));
+        }
+    }
+    for (int r = 0; r < nr; r++) {
+        const int32_t dot = _mm512_reduce_add_epi32(acc[r]) - 128 * A->row_sum[m + r];
+        y[m + r] = (float)dot * A->row_scale[m + r] / sa;
+    }
+}
+
 void tt_fkq_i8_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
     (void)q;
-    const int K = A->K;
-    const uint8_t *xu = aux;
-    const int8_t *W = A->w;
     int m = m0;
-    for (; m + 4 <= m1; m += 4) {
-        const int8_t *w = W + (size_t)m * K;
-        __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
-                          _mm512_setzero_si512()};
-        for (int k = 0; k < K; k += 64) {
-            const __mmask64 mk = K - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (K - k)) - 1);
-            const __m512i xv = _mm512_load_si512(xu + k);
-            for (int r = 0; r < 4; r++) {
-                _mm_prefetch((const char *)(w + (size_t)r * K + k) + PF_BYTES, _MM_HINT_T0);
-                acc[r] = _mm512_dpbusd_epi32(acc[r], xv, _mm512_maskz_loadu_epi8(mk, w + (size_t)r * K + k));
-            }
-        }
-        for (int r = 0; r < 4; r++) {
-            const int32_t dot = _mm512_reduce_add_epi32(acc[r]) - 128 * A->row_sum[m + r];
-            y[m + r] = (float)dot * A->row_scale[m + r] / sa;
-        }
-    }
-    for (; m < m1; m++) {
-        const int8_t *w = W + (size_t)m * K;
-        __m512i acc = _mm512_setzero_si512();
-        for (int k = 0; k < K; k += 64) {
-            const __mmask64 mk = K - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (K - k)) - 1);
-            acc = _mm512_dpbusd_epi32(acc, _mm512_load_si512(xu + k), _mm512_maskz_loadu_epi8(mk, w + k));
-        }
-        const int32_t dot = _mm512_reduce_add_epi32(acc) - 128 * A->row_sum[m];
-        y[m] = (float)dot * A->row_scale[m] / sa;
-    }
+    for (; m % TT_Q4_ROWS && m < m1; m++) i8_rows(A, aux, sa, y, m, 1);
+    for (; m + TT_Q4_ROWS <= m1; m += TT_Q4_ROWS) i8_rows(A, aux, sa, y, m, TT_Q4_ROWS);
+    for (; m < m1; m++) i8_rows(A, aux, sa, y, m, 1);
 }
 
 /* lane i of a plane (0: weights 0..63 of a block, 1: 64..127) holds 4

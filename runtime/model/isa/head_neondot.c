@@ -1,7 +1,8 @@
 /* tritune: the quantized LM head's rows with the aarch64 dot-product
  * instructions (fkern.h, fmat.h; built with +dotprod, called only when the
  * CPU has them).  sdot multiplies signed bytes, so the int8 head needs no
- * offset: 16 weights of a row per instruction, exact integer sums and the
+ * offset: 16 weights of a row per instruction (rows in 64-byte pieces,
+ * fmat.h tt_i8_off), exact integer sums and the
  * portable kernel's float steps (bit-identical).  4-bit: a 16-byte piece of
  * a block gives 16 low nibbles (weights j..j+15) and 16 high ones (j+64..),
  * unsigned 0..15; sdot adds nibble x q onto -8 x (sum of those 4 q), the
@@ -15,13 +16,16 @@
 
 void tt_fkq_i8_neondot(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
     (void)aux;
-    const int K = A->K, K16 = K / 16 * 16;
+    const int K = A->K, np = (K + TT_I8_PIECE - 1) / TT_I8_PIECE;
     for (int m = m0; m < m1; m++) {
-        const int8_t *w = (const int8_t *)A->w + (size_t)m * K;
         int32x4_t acc = vdupq_n_s32(0);
-        for (int k = 0; k < K16; k += 16) acc = vdotq_s32(acc, vld1q_s8(w + k), vld1q_s8(q + k));
-        int32_t dot = vaddvq_s32(acc);
-        for (int k = K16; k < K; k++) dot += w[k] * q[k];
+        /* whole pieces: the row's padding is zero, and so is q's (to tt_act_kpad(K)) */
+        for (int b = 0; b < np; b++) {
+            const int8_t *w = (const int8_t *)A->w + tt_i8_off(m, b * TT_I8_PIECE, K);
+            for (int c = 0; c < TT_I8_PIECE; c += 16)
+                acc = vdotq_s32(acc, vld1q_s8(w + c), vld1q_s8(q + (size_t)b * TT_I8_PIECE + c));
+        }
+        const int32_t dot = vaddvq_s32(acc);
         y[m] = (float)dot * A->row_scale[m] / sa;
     }
 }
