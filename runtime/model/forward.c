@@ -150,6 +150,16 @@ typedef struct {
     tt_task_fn fn;   /* att_worker or att_block_worker            */
 } att_task;
 
+/* Ahead of the reads of KV row p: the row of position p + KV_AHEAD (es-byte
+ * elements, n of them), a cache line at a time.  One head's rows lie a whole
+ * KV row apart (kv_dim elements), a stride the hardware prefetchers follow
+ * slowly; after a layer's weights have streamed through, the cache rows are
+ * in neither L1 nor L2. */
+#define KV_AHEAD 8
+static inline void kv_prefetch(const void *row, size_t bytes) {
+    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch((const char *)row + b, 0, 3);
+}
+
 /* Causal attention for work items (token t, head h), split over threads.
  * Token t (position pos + t) sees cache positions 0 .. pos + t. */
 static void att_worker(void *ctx, int tid, int nth) {
@@ -168,8 +178,10 @@ static void att_worker(void *ctx, int tid, int nth) {
         const float *q = s->q + (size_t)t * qd + (size_t)h * hd;
         const size_t off = (size_t)(h / group) * hd;
         float mx = -INFINITY;
+        const size_t es = s->kv_f32 ? 4 : 2;
         for (int p = 0; p < len; p++) {
             const size_t at = lbase + (size_t)p * kv + off;
+            if (p + KV_AHEAD < len) kv_prefetch((const char *)s->key_cache + (at + (size_t)KV_AHEAD * kv) * es, es * hd);
             float dot;
             if (s->kv_f32) {
                 const float *kp = (const float *)s->key_cache + at;
@@ -188,6 +200,7 @@ static void att_worker(void *ctx, int tid, int nth) {
         memset(o, 0, sizeof(float) * hd);
         for (int p = 0; p < len; p++) {
             const size_t at = lbase + (size_t)p * kv + off;
+            if (p + KV_AHEAD < len) kv_prefetch((const char *)s->value_cache + (at + (size_t)KV_AHEAD * kv) * es, es * hd);
             const float wgt = sc[p] * rs;
             if (s->kv_f32) {
                 const float *vp = (const float *)s->value_cache + at;
