@@ -37,10 +37,10 @@ import time
 from pathlib import Path
 
 from . import report
-from . import report
 from . import select as sel
 from . import strategies, tuned_io
 from .cache import Cache, CacheMismatch, cached_request
+from .files import atomic_write
 from .runner import HarnessError, Runner
 from .space import Candidate, Key, Measurer
 
@@ -54,7 +54,7 @@ FORMATS = ("i2s", "tl1", "tl2")
 # takes the tuned entry of the nearest N (runtime/seam/dispatch.c,
 # tuning.c): the one prefill batch tuned here is the one it finds.
 DEFAULT_PREFILL_BATCH = 64
-TMP_PATTERNS = (".tuned.json.*.tmp", ".tuned.tsv.*.tmp", ".kernel_runs.jsonl.*.tmp", "cache.jsonl.*.tmp")
+TMP_PATTERNS = (".tuned.json.*.tmp", ".tuned.tsv.*.tmp", ".kernel_runs.jsonl.*.tmp", ".cache.jsonl.*.tmp")
 
 
 class Interrupted(Exception):
@@ -89,30 +89,6 @@ def model_shapes(name, tritune=DEFAULT_TRITUNE):
     if not rows:
         die(f"the harness listed no BitLinear shapes for model {name}", 3)
     return [(r["M"], r["K"]) for r in rows], rows[0]["model"]
-
-
-def current_umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path, text):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600; results are files like any other
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def merge_entries(old_entries, new_entries):

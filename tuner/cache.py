@@ -14,6 +14,8 @@ passes, min-time, min-samples) and is answered from here without measuring."""
 import json
 import os
 
+from .files import atomic_write
+
 SCHEMA = 1
 
 
@@ -52,12 +54,7 @@ class Cache:
         self.f = open(path, "a")
 
     def _start(self):
-        tmp = f"{self.path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
-            f.write(json.dumps(self.header, sort_keys=True) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps(self.header, sort_keys=True) + "\n")
 
     def _load(self):
         with open(self.path, "rb") as f:

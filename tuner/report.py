@@ -36,6 +36,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from .files import current_umask
+
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = ("i2s", "tl1", "tl2", "fp16", "fp32")
 TERNARY = ("i2s", "tl1", "tl2")
@@ -552,9 +554,7 @@ def write_report(folder, out=None, quiet=False):
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; a report is for sharing, like the results files
+        tmp.chmod(0o777 & ~current_umask())  # mkdtemp makes 0700; a report is for sharing, like the results files
         build(data, tmp)
         old = None
         if dest.exists():

@@ -4,7 +4,7 @@ atomic writes (a target file is never half-written)."""
 
 from pathlib import Path
 
-from ..__main__ import atomic_write as tuner_atomic_write
+from ..files import atomic_write  # noqa: F401 (the exporters import it from here)
 from .db import ExportError, params
 
 
@@ -26,12 +26,6 @@ class Report:
         lines += [f"note: {n}" for n in self.notes]
         lines += [f"NOT EXPORTED {w}: {y}" for w, y in self.skipped]
         return "\n".join(lines) + "\n"
-
-
-def atomic_write(path, text):
-    """The tuner's write-to-a-temporary-name-and-rename, creating the directory first."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tuner_atomic_write(path, text)
 
 
 def entry_name(e):
