@@ -42,23 +42,24 @@ typedef enum { TT_FM_F16 = 0, TT_FM_F32, TT_FM_I8, TT_FM_Q4 } tt_fmat_kind;
 #define TT_Q4_ROWS 4
 static inline int tt_q4_kpad(int K) { return (K + TT_Q4_BLOCK - 1) / TT_Q4_BLOCK * TT_Q4_BLOCK; }
 static inline int tt_q4_mpad(int M) { return (M + TT_Q4_ROWS - 1) / TT_Q4_ROWS * TT_Q4_ROWS; }
-/* byte offset of block b (64 bytes) of row m, nb = Kq / TT_Q4_BLOCK blocks a row */
-static inline size_t tt_q4_woff(int m, int b, int nb) {
-    return (((size_t)(m / TT_Q4_ROWS) * (size_t)nb + (size_t)b) * TT_Q4_ROWS + (size_t)(m % TT_Q4_ROWS)) *
-           (TT_Q4_BLOCK / 2);
+/* The quad layout of TT_FM_I8 and TT_FM_Q4 (values and scales): rows cut
+ * into n pieces of `piece` units; piece j of rows 4Q..4Q+3 lies side by
+ * side.  The offset, in units, of piece j of row m. */
+static inline size_t tt_quad_off(int m, int j, size_t n, size_t piece) {
+    return (((size_t)(m / TT_Q4_ROWS) * n + (size_t)j) * TT_Q4_ROWS + (size_t)(m % TT_Q4_ROWS)) * piece;
 }
+/* byte offset of block b (64 bytes) of row m, nb = Kq / TT_Q4_BLOCK blocks a row */
+static inline size_t tt_q4_woff(int m, int b, int nb) { return tt_quad_off(m, b, (size_t)nb, TT_Q4_BLOCK / 2); }
 /* byte offset of weight k of a TT_FM_I8 row m (K weights a row) */
 #define TT_I8_PIECE 64
 static inline size_t tt_i8_off(int m, int k, int K) {
     const size_t np = (size_t)(K + TT_I8_PIECE - 1) / TT_I8_PIECE; /* pieces a row */
-    return (((size_t)(m / TT_Q4_ROWS) * np + (size_t)(k / TT_I8_PIECE)) * TT_Q4_ROWS + (size_t)(m % TT_Q4_ROWS)) *
-               TT_I8_PIECE + (size_t)(k % TT_I8_PIECE);
+    return tt_quad_off(m, k / TT_I8_PIECE, np, TT_I8_PIECE) + (size_t)(k % TT_I8_PIECE);
 }
 /* index of the scale of group g of row m, ng = Kq / TT_Q4_GROUP groups a row */
 static inline size_t tt_q4_soff(int m, int g, int ng) {
     enum { GB = TT_Q4_BLOCK / TT_Q4_GROUP }; /* groups a block */
-    return (((size_t)(m / TT_Q4_ROWS) * (size_t)(ng / GB) + (size_t)(g / GB)) * TT_Q4_ROWS + (size_t)(m % TT_Q4_ROWS)) *
-               GB + (size_t)(g % GB);
+    return tt_quad_off(m, g / GB, (size_t)(ng / GB), GB) + (size_t)(g % GB);
 }
 typedef struct {
     tt_fmat_kind kind;
