@@ -452,14 +452,9 @@ static void report(bench *bk, const tt_variant *v, int streaming, int pass, cons
     tt_rec_bool(rec, "verified", r->verified);
     if (strcmp(r->status, "ok") == 0) {
         tt_rec_int(rec, "reps", r->reps);
-        tt_rec_int(rec, "samples", r->st.n);
-        tt_rec_num(rec, "median_ns", ns);
-        tt_rec_num(rec, "p25_ns", r->st.p25);
-        tt_rec_num(rec, "p75_ns", r->st.p75);
+        tt_rec_stats(rec, "median_ns", "p25_ns", "p75_ns", &r->st);
         tt_rec_num(rec, "min_ns", r->st.min);
-        tt_rec_num(rec, "cv", r->st.cv);
         tt_rec_num(rec, "rel_iqr", tt_stats_rel_iqr(&r->st));
-        tt_rec_bool(rec, "stable", tt_stats_stable(&r->st));
         tt_rec_int(rec, "weight_bytes", (long long)wb);
         tt_rec_num(rec, "gbps", gbps);
         tt_rec_num(rec, "gweights_per_s", gw);
