@@ -64,6 +64,25 @@ typedef void (*tt_attn_rows_fn)(const float *const *qrow, const int *qpos, int n
 static inline size_t tt_attn_scratch_floats(int hd) {
     return (size_t)TT_ATTN_QCHUNK * TT_ATTN_KBLK + (size_t)TT_ATTN_QCHUNK * hd;
 }
+/* Attention for the token pass (one query token; isa/attn_avx512.c):
+ * heads h0 .. h1-1 (whole KV-head groups of `group` query heads) of the
+ * query q (head h at q + h * hd) over cache positions 0 .. len-1 (fp16
+ * rows, KV head g of position p at kc + p * ldkv + g * hd):
+ * o + h * hd = softmax(scale * q_h K^T) V.  sc holds (h1 - h0) *
+ * TT_ATTN_TOKEN_BLK floats.  hd <= TT_ATTN_TOKEN_HD, h1 - h0 <=
+ * TT_ATTN_TOKEN_HEADS. */
+#define TT_ATTN_TOKEN_HD 256
+#define TT_ATTN_TOKEN_HEADS 256
+#define TT_ATTN_TOKEN_BLK 16
+typedef void (*tt_attn_token_fn)(const float *q, const uint16_t *kc, const uint16_t *vc, size_t ldkv, int len, int hd,
+                                 int group, int h0, int h1, float scale, float *o, float *sc);
+/* Floats of the run state's attention scores for seq positions: a row of
+ * seq per thread (the head-by-head path), TT_ATTN_TOKEN_BLK per query head
+ * (attn_token). */
+static inline size_t tt_attn_scores_floats(int heads, int nthreads, int seq) {
+    const size_t a = (size_t)nthreads * seq, b = (size_t)heads * TT_ATTN_TOKEN_BLK;
+    return a > b ? a : b;
+}
 /* Keys a converted head holds: positions rounded up to whole blocks. */
 static inline int tt_attn_keys(int seq) { return (seq + TT_ATTN_KBLK - 1) / TT_ATTN_KBLK * TT_ATTN_KBLK; }
 #if defined(__x86_64__)
@@ -71,6 +90,8 @@ void tt_attn_convert_avx512(const uint16_t *kc, const uint16_t *vc, size_t ldkv,
                             float *kt, size_t ldkt, float *vf);
 void tt_attn_rows_avx512(const float *const *qrow, const int *qpos, int nq, const float *kt, size_t ldkt,
                          const float *vf, int hd, float scale, float *const *orow, float *scratch);
+void tt_attn_token_avx512(const float *q, const uint16_t *kc, const uint16_t *vc, size_t ldkv, int len, int hd,
+                          int group, int h0, int h1, float scale, float *o, float *sc);
 #endif
 #if defined(__x86_64__)
 void tt_rmsnorm_avx512(float *o, const float *x, const float *w, int n, float eps);
@@ -96,6 +117,7 @@ typedef struct {
     const char *isa;
     tt_fk_qrows_fn qi8, qq4;  /* quantized LM head rows                         */
     const char *qisa;         /* "avx512vnni", "neondot" or "c"                 */
+    tt_attn_token_fn attn_token; /* NULL: the token pass attends head by head (forward.c) */
 } tt_fkern_table;
 const tt_fkern_table *tt_fkern(void);
 /* The portable-C table (the tests' reference). */

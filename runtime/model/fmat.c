@@ -184,7 +184,7 @@ static tt_fkern_table fk_table;
 static atomic_int fk_ready;
 static const tt_fkern_table fk_portable = {fk_f16_c, fk_f32_c, dot_f16_c, axpy_f16_c, f16_to_f32_c, f32_to_f16_c,
                                            NULL,     NULL,      rmsnorm_c, add_c,    glu_c,      rope_c,       "c",
-                                           fkq_i8_c, fkq_q4_c,  "c"};
+                                           fkq_i8_c, fkq_q4_c,  "c",       NULL};
 
 const tt_fkern_table *tt_fkern_portable(void) { return &fk_portable; }
 
@@ -197,12 +197,13 @@ const tt_fkern_table *tt_fkern(void) {
         t = (tt_fkern_table){tt_fk_f16_avx512,  tt_fk_f32_avx512,     tt_dot_f16_avx512,
                              tt_axpy_f16_avx512, tt_f16_to_f32_avx512, tt_f32_to_f16_avx512, tt_attn_convert_avx512, tt_attn_rows_avx512,
                              tt_rmsnorm_avx512,  tt_add_avx512,        tt_glu_avx512,        tt_rope_avx512, "avx512",
-                             fkq_i8_c,           fkq_q4_c,             "c"};
+                             fkq_i8_c,           fkq_q4_c,             "c",                  NULL};
     if ((tt_cpu_features() & (need | TT_FEAT_AVX512VNNI)) == (need | TT_FEAT_AVX512VNNI)) {
         t.qi8 = tt_fkq_i8_avx512vnni;
         t.qq4 = tt_fkq_q4_avx512vnni;
         t.qisa = "avx512vnni";
     }
+    if ((tt_cpu_features() & need) == need) t.attn_token = tt_attn_token_avx512;
 #endif
 #if defined(__aarch64__)
     if (tt_cpu_features() & TT_FEAT_DOTPROD) {

@@ -29,7 +29,7 @@ tt_status tt_state_init(tt_state *s, const tt_model *m, int nthreads) {
     int ok = FA(s->x, (size_t)n * d) && FA(s->xb, (size_t)n * TT_MAX(d, qd)) && FA(s->q, (size_t)n * qd) &&
              FA(s->k, (size_t)n * kv) && FA(s->v, (size_t)n * kv) && FA(s->att, (size_t)n * qd) &&
              FA(s->hb, (size_t)n * c->ffn) && FA(s->hb2, (size_t)n * c->ffn) && FA(s->xo, (size_t)n * d) &&
-             FA(s->scores, (size_t)s->nthreads * seq) && FA(s->logits, c->vocab) &&
+             FA(s->scores, tt_attn_scores_floats(c->heads, s->nthreads, seq)) && FA(s->logits, c->vocab) &&
              FA(s->att_scratch, (size_t)s->nthreads * tt_attn_scratch_floats(c->head_dim)) &&
              FA(s->att_kt, (size_t)kv * tt_attn_keys(seq)) && FA(s->att_vf, (size_t)kv * tt_attn_keys(seq)) &&
              FA(s->rope_cos, (size_t)seq * hd2) && FA(s->rope_sin, (size_t)seq * hd2);
@@ -255,6 +255,23 @@ static void att_block_worker(void *ctx, int tid, int nth) {
     }
 }
 
+/* The token pass (one token, fp16 cache): fkern's attn_token over the
+ * whole KV-head groups of this thread, which reads the cache rows in
+ * position order. */
+static void att_token_worker(void *ctx, int tid, int nth) {
+    const att_task *a = ctx;
+    const tt_config *c = &a->m->cfg;
+    tt_state *s = a->s;
+    const int hd = c->head_dim, kv = tt_config_kvdim(c), group = c->heads / c->kv_heads;
+    int g0, g1;
+    tt_split_range(c->kv_heads, nth, tid, 1, &g0, &g1);
+    if (g0 >= g1) return;
+    const size_t lbase = (size_t)a->l * s->seq * kv;
+    tt_fkern()->attn_token(s->q, (const uint16_t *)s->key_cache + lbase, (const uint16_t *)s->value_cache + lbase,
+                           (size_t)kv, a->pos + 1, hd, group, g0 * group, g1 * group, 1.0f / sqrtf((float)hd), s->att,
+                           s->scores + (size_t)g0 * group * TT_ATTN_TOKEN_BLK);
+}
+
 /* The attention worker, thread 0's share timed when profiling. */
 static void att_timed(void *ctx, int tid, int nth) {
     att_task *a = ctx;
@@ -313,7 +330,9 @@ static tt_status attention_block(const tt_model *m, tt_state *s, int l, int n, t
      * group of more than TT_ATTN_QCHUNK heads keeps the simple one) */
     const int blocked = n > 1 && !s->kv_f32 && fk->attn_rows && fk->attn_convert && D.hd % 16 == 0 &&
                         c->heads / c->kv_heads <= TT_ATTN_QCHUNK;
-    at.fn = blocked ? att_block_worker : att_worker;
+    const int token = n == 1 && !s->kv_f32 && fk->attn_token && D.hd <= TT_ATTN_TOKEN_HD &&
+                      c->heads <= TT_ATTN_TOKEN_HEADS;
+    at.fn = blocked ? att_block_worker : token ? att_token_worker : att_worker;
     t0 = pf_now(s);
     if (pool && tt_pool_threads(pool) > 1) tt_pool_run(pool, att_timed, &at);
     else att_timed(&at, 0, 1);

@@ -20,7 +20,8 @@ static double state_bytes(const tt_config *c, int cap_n, int seq, int nthreads) 
     const double d = c->hidden, q = tt_config_qdim(c), kv = tt_config_kvdim(c), f = c->ffn;
     const double per_tok = 4.0 * (d + TT_MAX(d, q) + q + 2 * kv + q + 2 * f + d) +
                            (tt_act_kpad(c->hidden) + tt_act_kpad(tt_config_qdim(c)) + tt_act_kpad(c->ffn) + 12.0);
-    return cap_n * per_tok + 4.0 * nthreads * (seq + (double)tt_attn_scratch_floats(c->head_dim)) + 4.0 * c->vocab +
+    return cap_n * per_tok + 4.0 * (double)tt_attn_scores_floats(c->heads, nthreads, seq) +
+           4.0 * nthreads * (double)tt_attn_scratch_floats(c->head_dim) + 4.0 * c->vocab +
            4.0 * seq * c->head_dim + 2 * 4.0 * kv * tt_attn_keys(seq);
 }
 

@@ -1,4 +1,6 @@
 /* tritune: the prompt pass's float kernels (quiet unless failing).
+ *   - the token pass's attention (fkern attn_token) likewise, over head
+ *     ranges and GQA groups;
  *   - blocked causal attention (fkern attn_rows) against a double-precision
  *     reference: head sizes 16..128, query rows at positions on both sides
  *     of every 64-key block, GQA-style row sets, more rows than a chunk;
@@ -84,6 +86,59 @@ static void test_attention(void) {
         }
 }
 
+/* The token pass's attention (fkern attn_token) against a double-precision
+ * reference: head sizes with and without a partial last vector, MHA and
+ * GQA groups, a thread's middle range of heads, one key to several blocks. */
+static void test_attention_token(void) {
+    const tt_fkern_table *fk = tt_fkern();
+    if (!fk->attn_token) return;
+    static const int hds[] = {16, 48, 100, 120, 128, 256};
+    static const int lens[] = {1, 15, 16, 17, 33, 200};
+    static const int groups[] = {1, 4};
+    uint64_t rng = 19;
+    for (size_t hi = 0; hi < sizeof hds / sizeof *hds; hi++)
+        for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
+            for (size_t gi = 0; gi < sizeof groups / sizeof *groups; gi++) {
+                const int hd = hds[hi], len = lens[li], group = groups[gi], kvh = 3, heads = kvh * group;
+                const size_t ld = (size_t)kvh * hd + 8; /* rows wider than their heads */
+                const int h0 = group, h1 = 2 * group;                                        /* the middle KV head's group */
+                uint16_t *kc = malloc(sizeof(uint16_t) * len * ld), *vc = malloc(sizeof(uint16_t) * len * ld);
+                float *q = malloc(sizeof(float) * (size_t)heads * hd), *o = malloc(sizeof(float) * (size_t)heads * hd);
+                float *sc = malloc(sizeof(float) * (size_t)(h1 - h0) * TT_ATTN_TOKEN_BLK);
+                for (size_t i = 0; i < len * ld; i++) kc[i] = tt_f32_to_f16(urand(&rng) * 2), vc[i] = tt_f32_to_f16(urand(&rng));
+                for (int i = 0; i < heads * hd; i++) q[i] = urand(&rng) * 2, o[i] = NAN; /* heads outside h0..h1 stay NaN */
+                const float scale = 1.0f / sqrtf((float)hd);
+                fk->attn_token(q, kc, vc, ld, len, hd, group, h0, h1, scale, o, sc);
+                double worst = 0;
+                int outside = 0;
+                for (int h = 0; h < heads; h++) {
+                    if (h < h0 || h >= h1) {
+                        for (int e = 0; e < hd; e++) outside += !isnan(o[h * hd + e]);
+                        continue;
+                    }
+                    const size_t g = (size_t)(h / group) * hd;
+                    double *s = malloc(sizeof(double) * len), mx = -INFINITY, sum = 0;
+                    for (int p = 0; p < len; p++) {
+                        double d = 0;
+                        for (int e = 0; e < hd; e++) d += (double)q[h * hd + e] * tt_f16_to_f32(kc[p * ld + g + e]);
+                        s[p] = d * scale;
+                        if (s[p] > mx) mx = s[p];
+                    }
+                    for (int p = 0; p < len; p++) sum += (s[p] = exp(s[p] - mx));
+                    for (int e = 0; e < hd; e++) {
+                        double r = 0;
+                        for (int p = 0; p < len; p++) r += s[p] / sum * tt_f16_to_f32(vc[p * ld + g + e]);
+                        track(&worst, fabs(r - o[h * hd + e]));
+                    }
+                    free(s);
+                }
+                CHECK(!isnan(worst) && worst < 2e-5 && outside == 0,
+                      "token attention hd %d len %d group %d: max |error| %.3g (tolerance 2e-5), %d values written outside heads %d..%d",
+                      hd, len, group, worst, outside, h0, h1 - 1);
+                free(kc), free(vc), free(q), free(o), free(sc);
+            }
+}
+
 static void test_elementwise(void) {
     const tt_fkern_table *fk = tt_fkern();
     uint64_t rng = 11;
@@ -164,6 +219,7 @@ static void test_epilogue(void) {
 
 int main(void) {
     test_attention();
+    test_attention_token();
     test_elementwise();
     test_epilogue();
     TEST_DONE("test_attn");

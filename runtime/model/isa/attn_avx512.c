@@ -161,3 +161,99 @@ void tt_attn_rows_avx512(const float *const *qrow, const int *qpos, int nq, cons
         }
     }
 }
+
+/* ---- the token pass: one query token, heads h0 .. h1-1 -------------------------------------------- */
+/* One KV head's row of hd fp16 values at r as fp32 vectors (nv of them,
+ * the last masked by mlast; lanes past hd are zero). */
+static inline void load_row_f16(const uint16_t *r, int nv, __mmask16 mlast, __m512 *v) {
+    for (int i = 0; i < nv - 1; i++) v[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(r + 16 * i)));
+    v[nv - 1] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mlast, r + 16 * (nv - 1)));
+}
+
+/* Keys and values are read in one pass, a block of TT_ATTN_TOKEN_BLK
+ * positions at a time (online softmax, as the prompt pass): the K and V
+ * rows of a block stream together, every head of a row at once, so the
+ * hardware prefetchers follow two forward streams of contiguous rows
+ * rather than one head's pieces a row apart.  (Two passes, all keys then
+ * all values, read at half the speed on dummy-3.8b: one stream at a time
+ * from DRAM, the cache rows being out of L2 after a layer's weights;
+ * software prefetch on top did not help.) */
+#define TBLK TT_ATTN_TOKEN_BLK
+void tt_attn_token_avx512(const float *q, const uint16_t *kc, const uint16_t *vc, size_t ldkv, int len, int hd,
+                          int group, int h0, int h1, float scale, float *o, float *sc) {
+    const int nv = (hd + 15) / 16;
+    const __mmask16 mlast = (__mmask16)(0xFFFFu >> (16 * nv - hd));
+    const int g0 = h0 / group, g1 = (h1 - 1) / group + 1;
+    __m512 r[TT_ATTN_TOKEN_HD / 16];
+    float m[TT_ATTN_TOKEN_HEADS], l[TT_ATTN_TOKEN_HEADS];
+    for (int h = h0; h < h1; h++) {
+        memset(o + (size_t)h * hd, 0, sizeof(float) * hd);
+        m[h - h0] = -INFINITY, l[h - h0] = 0.f;
+    }
+    for (int p0 = 0; p0 < len; p0 += TBLK) {
+        const int nb = len - p0 < TBLK ? len - p0 : TBLK;
+        const __mmask16 mb = (__mmask16)(0xFFFFu >> (16 - nb));
+        /* S[h][j] = scale * q_h . k_{p0+j} */
+        for (int j = 0; j < nb; j++) {
+            const uint16_t *kr = kc + (size_t)(p0 + j) * ldkv;
+            for (int g = g0; g < g1; g++) {
+                load_row_f16(kr + (size_t)g * hd, nv, mlast, r);
+                const int ha = g * group > h0 ? g * group : h0, hb = (g + 1) * group < h1 ? (g + 1) * group : h1;
+                for (int h = ha; h < hb; h++) {
+                    const float *qh = q + (size_t)h * hd;
+                    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+                    int i = 0;
+                    for (; i + 1 < nv - 1; i += 2) {
+                        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 16 * i), r[i], acc0);
+                        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 16 * i + 16), r[i + 1], acc1);
+                    }
+                    for (; i < nv - 1; i++) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 16 * i), r[i], acc0);
+                    acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mlast, qh + 16 * i), r[i], acc1);
+                    sc[(size_t)(h - h0) * TBLK + j] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) * scale;
+                }
+            }
+        }
+        /* online softmax: P = exp(S - m_new); l and O rescaled by exp(m_old - m_new) */
+        for (int h = h0; h < h1; h++) {
+            float *s = sc + (size_t)(h - h0) * TBLK;
+            const __m512 sv = _mm512_maskz_loadu_ps(mb, s);
+            const float bm = _mm512_mask_reduce_max_ps(mb, sv), mo = m[h - h0], mn = bm > mo ? bm : mo;
+            const __m512 e = _mm512_maskz_mov_ps(mb, exp512(_mm512_sub_ps(sv, _mm512_set1_ps(mn))));
+            _mm512_storeu_ps(s, e);
+            const float corr = mo == -INFINITY ? 0.f : expf(mo - mn);
+            l[h - h0] = l[h - h0] * corr + _mm512_reduce_add_ps(e);
+            m[h - h0] = mn;
+            if (corr != 1.f && p0 > 0) {
+                float *oh = o + (size_t)h * hd;
+                for (int i = 0; i < nv; i++) {
+                    const __mmask16 mk = i < nv - 1 ? (__mmask16)0xFFFF : mlast;
+                    _mm512_mask_storeu_ps(oh + 16 * i, mk, _mm512_mul_ps(_mm512_maskz_loadu_ps(mk, oh + 16 * i), _mm512_set1_ps(corr)));
+                }
+            }
+        }
+        /* O_h += P[h][j] v_{p0+j} */
+        for (int j = 0; j < nb; j++) {
+            const uint16_t *vr = vc + (size_t)(p0 + j) * ldkv;
+            for (int g = g0; g < g1; g++) {
+                load_row_f16(vr + (size_t)g * hd, nv, mlast, r);
+                const int ha = g * group > h0 ? g * group : h0, hb = (g + 1) * group < h1 ? (g + 1) * group : h1;
+                for (int h = ha; h < hb; h++) {
+                    float *oh = o + (size_t)h * hd;
+                    const __m512 w = _mm512_set1_ps(sc[(size_t)(h - h0) * TBLK + j]);
+                    int i = 0;
+                    for (; i < nv - 1; i++) _mm512_storeu_ps(oh + 16 * i, _mm512_fmadd_ps(w, r[i], _mm512_loadu_ps(oh + 16 * i)));
+                    _mm512_mask_storeu_ps(oh + 16 * i, mlast, _mm512_fmadd_ps(w, r[i], _mm512_maskz_loadu_ps(mlast, oh + 16 * i)));
+                }
+            }
+        }
+    }
+    for (int h = h0; h < h1; h++) {
+        float *oh = o + (size_t)h * hd;
+        const __m512 rl = _mm512_set1_ps(1.0f / l[h - h0]);
+        for (int i = 0; i < nv; i++) {
+            const __mmask16 mk = i < nv - 1 ? (__mmask16)0xFFFF : mlast;
+            _mm512_mask_storeu_ps(oh + 16 * i, mk, _mm512_mul_ps(_mm512_maskz_loadu_ps(mk, oh + 16 * i), rl));
+        }
+    }
+}
+#undef TBLK
