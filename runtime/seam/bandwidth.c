@@ -23,23 +23,26 @@ static uint64_t read_c_pf(const void *p, size_t bytes) {
     return a0 ^ a1 ^ a2 ^ a3;
 }
 
-static uint64_t read_c_streams(const void *p, size_t bytes) {
+static inline uint64_t c_streams(const void *p, size_t bytes, int pf) {
     const uint64_t *q = p;
-    const size_t part = bytes / 8 / TT_BW_STREAMS / 4 * 4;
+    const size_t part = bytes / 8 / TT_BW_STREAMS / 8 * 8;
     uint64_t a[TT_BW_STREAMS] = {0};
-    for (size_t i = 0; i + 4 <= part; i += 4)
+    for (size_t i = 0; i + 8 <= part; i += 8)
         for (int s = 0; s < TT_BW_STREAMS; s++) {
             const uint64_t *r = q + (size_t)s * part + i;
-            a[s] ^= r[0] ^ r[1] ^ r[2] ^ r[3];
+            if (pf) __builtin_prefetch((const char *)r + TT_BW_STREAM_PREFETCH);
+            a[s] ^= r[0] ^ r[1] ^ r[2] ^ r[3] ^ r[4] ^ r[5] ^ r[6] ^ r[7];
         }
     uint64_t x = 0;
     for (int s = 0; s < TT_BW_STREAMS; s++) x ^= a[s];
     return x;
 }
+static uint64_t read_c_streams(const void *p, size_t bytes) { return c_streams(p, bytes, 0); }
+static uint64_t read_c_streams_pf(const void *p, size_t bytes) { return c_streams(p, bytes, 1); }
 
 typedef uint64_t (*read_fn)(const void *, size_t);
 
-static const char *const strategy_names[TT_BW_NSTRATEGIES] = {"plain", "prefetch", "streams"};
+static const char *const strategy_names[TT_BW_NSTRATEGIES] = {"plain", "prefetch", "streams", "streams_pf"};
 
 /* the read loops of the best ISA, one per strategy */
 static const char *pick(read_fn fn[TT_BW_NSTRATEGIES]) {
@@ -47,15 +50,17 @@ static const char *pick(read_fn fn[TT_BW_NSTRATEGIES]) {
 #if defined(__x86_64__)
     if (f & TT_FEAT_AVX512F) {
         fn[0] = tt_bw_read_avx512, fn[1] = tt_bw_read_avx512_pf, fn[2] = tt_bw_read_avx512_streams;
+        fn[3] = tt_bw_read_avx512_streams_pf;
         return "avx512";
     }
     if (f & TT_FEAT_AVX2) {
         fn[0] = tt_bw_read_avx2, fn[1] = tt_bw_read_avx2_pf, fn[2] = tt_bw_read_avx2_streams;
+        fn[3] = tt_bw_read_avx2_streams_pf;
         return "avx2";
     }
 #endif
     (void)f;
-    fn[0] = read_c, fn[1] = read_c_pf, fn[2] = read_c_streams;
+    fn[0] = read_c, fn[1] = read_c_pf, fn[2] = read_c_streams, fn[3] = read_c_streams_pf;
     return "c";
 }
 

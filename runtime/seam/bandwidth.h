@@ -3,8 +3,13 @@
  * of the whole buffer.  A kernel that prefetches or reads several rows at
  * once can beat one plain load stream, so the probe reads with several
  * strategies (plain wide loads; the same with software prefetch
- * TT_BW_PREFETCH bytes ahead; TT_BW_STREAMS interleaved streams per thread)
- * and reports the best strategy's median. */
+ * TT_BW_PREFETCH bytes ahead; TT_BW_STREAMS interleaved streams per thread;
+ * the streams each prefetched TT_BW_STREAM_PREFETCH bytes ahead) and
+ * reports the best strategy's median.  The last one matters: on the
+ * 2-core AVX-512 VMs of docs/decode.md it reads 8-12% faster than any of
+ * the other three, and GEMV kernels that read four row streams far apart
+ * (>= 30 KiB) with prefetch reach it, so a probe without it understated the
+ * roofline (kernels above 100%). */
 #ifndef TT_BANDWIDTH_H
 #define TT_BANDWIDTH_H
 
@@ -19,7 +24,8 @@ extern "C" {
 
 #define TT_BW_PREFETCH 2048
 #define TT_BW_STREAMS 4
-#define TT_BW_NSTRATEGIES 3
+#define TT_BW_STREAM_PREFETCH 512
+#define TT_BW_NSTRATEGIES 4
 
 /* A probe buffer, allocated and faulted in once, probed many times (the
  * tuner probes between the candidates of each key). */
@@ -46,13 +52,15 @@ double tt_bandwidth_probe(int threads, size_t bytes, double min_time_s, tt_stats
 const char *tt_bandwidth_isa(void);
 
 /* per-ISA read loops (runtime/isa/bw_<isa>.c): return a value to defeat DCE;
- * _pf prefetches, _streams reads TT_BW_STREAMS parts side by side */
+ * _pf prefetches, _streams reads TT_BW_STREAMS parts side by side, _streams_pf both */
 uint64_t tt_bw_read_avx512(const void *p, size_t bytes);
 uint64_t tt_bw_read_avx512_pf(const void *p, size_t bytes);
 uint64_t tt_bw_read_avx512_streams(const void *p, size_t bytes);
+uint64_t tt_bw_read_avx512_streams_pf(const void *p, size_t bytes);
 uint64_t tt_bw_read_avx2(const void *p, size_t bytes);
 uint64_t tt_bw_read_avx2_pf(const void *p, size_t bytes);
 uint64_t tt_bw_read_avx2_streams(const void *p, size_t bytes);
+uint64_t tt_bw_read_avx2_streams_pf(const void *p, size_t bytes);
 
 #ifdef __cplusplus
 }
