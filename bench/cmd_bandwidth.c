@@ -72,7 +72,9 @@ int cmd_bench_bandwidth(int argc, char **argv) {
             tt_stats st;
             tt_bw_buffer buf;
             const char *strategy = NULL;
-            if (tt_bw_buffer_init(&buf, bytes) < 0 || tt_bw_buffer_probe(&buf, pool, min_time, &st, &strategy) < 0) {
+            double each[TT_BW_NSTRATEGIES];
+            if (tt_bw_buffer_init(&buf, bytes) < 0 ||
+                tt_bw_buffer_probe_each(&buf, pool, min_time, &st, &strategy, each) < 0) {
                 tt_bw_buffer_free(&buf);
                 rc = tt_die(TT_E_NOMEM);
                 break;
@@ -82,8 +84,12 @@ int cmd_bench_bandwidth(int argc, char **argv) {
             tt_rec_int(&r, "threads", threads[ti]);
             tt_rec_int(&r, "bytes", (long long)bytes);
             tt_rec_str(&r, "isa", tt_bandwidth_isa());
-            tt_rec_str(&r, "strategy", strategy); /* the best of plain, prefetch, streams */
+            tt_rec_str(&r, "strategy", strategy); /* the best of plain, prefetch, streams, streams_pf */
             unstable |= !tt_rec_stats(&r, "gbps", "gbps_p25", "gbps_p75", &st);
+            /* every read loop's median, in tt_bw_strategy_name order */
+            static const char *const each_key[TT_BW_NSTRATEGIES] = {"gbps_plain", "gbps_prefetch", "gbps_streams",
+                                                                    "gbps_streams_pf"};
+            for (int i = 0; i < TT_BW_NSTRATEGIES; i++) tt_rec_num(&r, each_key[i], each[i]);
             tt_report_row(&c.rep, &r);
         }
         tt_pool_destroy(pool);

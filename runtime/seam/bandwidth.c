@@ -122,19 +122,25 @@ static double probe_one(const tt_bw_buffer *b, tt_pool *pool, read_fn fn, double
     return st->median;
 }
 
-double tt_bw_buffer_probe(const tt_bw_buffer *b, tt_pool *pool, double min_time_s, tt_stats *st,
-                          const char **strategy) {
+double tt_bw_buffer_probe_each(const tt_bw_buffer *b, tt_pool *pool, double min_time_s, tt_stats *st,
+                               const char **strategy, double *each) {
     read_fn fn[TT_BW_NSTRATEGIES];
     pick(fn);
     tt_stats best = {0}, s;
     int bi = 0;
     for (int i = 0; i < TT_BW_NSTRATEGIES; i++) {
         if (probe_one(b, pool, fn[i], min_time_s / TT_BW_NSTRATEGIES, i == 0, &s) < 0) return -1.0;
+        if (each) each[i] = s.median;
         if (s.median > best.median) best = s, bi = i;
     }
     if (st) *st = best;
     if (strategy) *strategy = strategy_names[bi];
     return best.median;
+}
+
+double tt_bw_buffer_probe(const tt_bw_buffer *b, tt_pool *pool, double min_time_s, tt_stats *st,
+                          const char **strategy) {
+    return tt_bw_buffer_probe_each(b, pool, min_time_s, st, strategy, NULL);
 }
 
 double tt_bandwidth_probe_pool(tt_pool *pool, size_t bytes, double min_time_s, tt_stats *st) {

@@ -42,6 +42,10 @@ void tt_bw_buffer_free(tt_bw_buffer *b);
  * TT_BW_NSTRATEGIES (at least 2).  st (may be NULL) receives the winning
  * strategy's per-pass statistics, strategy (may be NULL) its name. */
 double tt_bw_buffer_probe(const tt_bw_buffer *b, tt_pool *pool, double min_time_s, tt_stats *st, const char **strategy);
+/* The same, with each strategy's median GB/s in each[TT_BW_NSTRATEGIES]
+ * (may be NULL): plain, prefetch, streams, streams_pf. */
+double tt_bw_buffer_probe_each(const tt_bw_buffer *b, tt_pool *pool, double min_time_s, tt_stats *st,
+                               const char **strategy, double *each);
 
 /* One-shot forms: a buffer of `bytes` for the call.  Negative (error set)
  * if it cannot be allocated. */

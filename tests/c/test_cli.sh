@@ -77,6 +77,14 @@ fi
 out=$("$T" bench bandwidth --threads 1 --bytes 1 --min-time 0.01 --json 2>&1 | tail -1)
 if ! grep -q '"samples":[0-9]*,"gbps":[0-9.e+-]*,"gbps_p25":[0-9.e+-]*,"gbps_p75":[0-9.e+-]*,"cv":[0-9.e+-]*,"stable":' <<<"$out"; then
   echo "FAIL: bandwidth row fields: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
+# ... and every read loop's median, the best of which is gbps
+if ! python3 - "$out" <<'PYEOF'
+import json, sys
+r = json.loads(sys.argv[1])
+each = [r["gbps_" + k] for k in ("plain", "prefetch", "streams", "streams_pf")]
+assert all(v > 0 for v in each) and max(each) == r["gbps"], r
+PYEOF
+then echo "FAIL: bandwidth per-strategy medians: $out"; fails=$((fails+1)); else passes=$((passes+1)); fi
 expect 2 "may run on"                 -- bench compute --threads 1024
 expect 2 "may run on"                 -- bench decode --model tiny --threads 1024
 # memory that cannot be had: refused before allocating (exit 3)
