@@ -49,7 +49,7 @@ static void test_half(void) {
  * blocking; outputs outside [0, M) of each row of y must stay untouched.
  * Tolerance: fp32 accumulation over K terms, 1e-5 of sum |w x|. */
 static void test_fmat(tt_pool *pool) {
-    const int Ms[] = {1, 3, 4, 5, 33}, Ks[] = {1, 15, 16, 17, 1023, 1025, 2100}, Ns[] = {1, 3, 4, 5, 9, 70};
+    const int Ms[] = {1, 3, 4, 5, 33, 70}, Ks[] = {1, 15, 16, 17, 1023, 1025, 2100}, Ns[] = {1, 3, 4, 5, 9, 70};
     const tt_fmat_kind kinds[] = {TT_FM_F16, TT_FM_F32};
     uint64_t r = 12345;
     for (size_t ki = 0; ki < 2; ki++)
