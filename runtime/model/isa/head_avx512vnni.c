@@ -1,8 +1,9 @@
 /* tritune: the quantized LM head's rows with AVX-512 VNNI (fkern.h,
  * fmat.h): int8 activations times int8 or 4-bit weights with vpdpbusd,
  * 64 weights of a row per instruction, four rows at a time so the
- * activation loads are shared.  One software prefetch per cache line and
- * row, PF_BYTES ahead, keeps the row streams in flight.
+ * activation loads are shared, HEAD_STREAMS quads a share of the row range
+ * apart at a time.  One software prefetch per cache line and row, PF_BYTES
+ * ahead, keeps the streams in flight.
  *
  * int8: rows in quads of 64-byte pieces (fmat.h tt_i8_off), one stream for
  * four rows.  vpdpbusd wants one unsigned operand: the activations are given as
@@ -27,35 +28,51 @@
 #include "model/fkern.h"
 
 #define PF_BYTES 1024
+/* Quads read side by side, a share of the row range apart: several
+ * streams far apart keep more reads in flight than one (see fmat's fp16
+ * rows in isa/f16_avx512.c and the probe's streams_pf loop). */
+#ifndef HEAD_STREAMS
+#define HEAD_STREAMS 4
+#endif
 
-/* nr rows (1 or TT_Q4_ROWS; a literal at each call) of the int8 head from
- * row m; with TT_Q4_ROWS one quad, whose 64-byte pieces lie one after another */
+/* nr rows (1 or TT_Q4_ROWS) of the int8 head from row m, or, with nr ==
+ * TT_Q4_ROWS, NQ quads at rows m + s * gap (s < NQ; nr and NQ literals at
+ * each call).  A quad's 64-byte pieces lie one after another. */
 static inline __attribute__((always_inline)) void i8_rows(const tt_fmat *A, const uint8_t *xu, float sa, float *y, int m,
-                                                          const int nr) {
+                                                          int gap, const int nr, const int NQ) {
     const int K = A->K, np = (K + TT_I8_PIECE - 1) / TT_I8_PIECE;
-    const int8_t *w = (const int8_t *)A->w + tt_i8_off(m, 0, K);
-    __m512i acc[TT_Q4_ROWS];
-    for (int r = 0; r < nr; r++) acc[r] = _mm512_setzero_si512();
+    const int8_t *w[HEAD_STREAMS];
+    __m512i acc[HEAD_STREAMS][TT_Q4_ROWS];
+    for (int s = 0; s < NQ; s++) {
+        w[s] = (const int8_t *)A->w + tt_i8_off(m + s * gap, 0, K);
+        for (int r = 0; r < nr; r++) acc[s][r] = _mm512_setzero_si512();
+    }
     for (int b = 0; b < np; b++) {
         const __m512i xv = _mm512_load_si512(xu + (size_t)b * TT_I8_PIECE);
+        for (int s = 0; s < NQ; s++)
+            for (int r = 0; r < nr; r++) {
+                const int8_t *wr = w[s] + ((size_t)b * TT_Q4_ROWS + (size_t)r) * TT_I8_PIECE;
+                _mm_prefetch((const char *)wr + PF_BYTES, _MM_HINT_T0);
+                acc[s][r] = _mm512_dpbusd_epi32(acc[s][r], xv, _mm512_load_si512(wr));
+            }
+    }
+    for (int s = 0; s < NQ; s++)
         for (int r = 0; r < nr; r++) {
-            const int8_t *wr = w + ((size_t)b * TT_Q4_ROWS + (size_t)r) * TT_I8_PIECE;
-            _mm_prefetch((const char *)wr + PF_BYTES, _MM_HINT_T0);
-            acc[r] = _mm512_dpbusd_epi32(acc[r], xv, _mm512_load_si512(wr));
+            const int mr = m + s * gap + r;
+            const int32_t dot = _mm512_reduce_add_epi32(acc[s][r]) - 128 * A->row_sum[mr];
+            y[mr] = (float)dot * A->row_scale[mr] / sa;
         }
-    }
-    for (int r = 0; r < nr; r++) {
-        const int32_t dot = _mm512_reduce_add_epi32(acc[r]) - 128 * A->row_sum[m + r];
-        y[m + r] = (float)dot * A->row_scale[m + r] / sa;
-    }
 }
 
 void tt_fkq_i8_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
     (void)q;
     int m = m0;
-    for (; m % TT_Q4_ROWS && m < m1; m++) i8_rows(A, aux, sa, y, m, 1);
-    for (; m + TT_Q4_ROWS <= m1; m += TT_Q4_ROWS) i8_rows(A, aux, sa, y, m, TT_Q4_ROWS);
-    for (; m < m1; m++) i8_rows(A, aux, sa, y, m, 1);
+    for (; m % TT_Q4_ROWS && m < m1; m++) i8_rows(A, aux, sa, y, m, 0, 1, 1);
+    const int qs = (m1 - m) / (TT_Q4_ROWS * HEAD_STREAMS); /* quads per stream */
+    for (int j = 0; j < qs; j++) i8_rows(A, aux, sa, y, m + TT_Q4_ROWS * j, TT_Q4_ROWS * qs, TT_Q4_ROWS, HEAD_STREAMS);
+    m += TT_Q4_ROWS * HEAD_STREAMS * qs;
+    for (; m + TT_Q4_ROWS <= m1; m += TT_Q4_ROWS) i8_rows(A, aux, sa, y, m, 0, TT_Q4_ROWS, 1);
+    for (; m < m1; m++) i8_rows(A, aux, sa, y, m, 0, 1, 1);
 }
 
 /* lane i of a plane (0: weights 0..63 of a block, 1: 64..127) holds 4
@@ -66,43 +83,56 @@ static inline __m512i q4_group_idx(int plane) {
     return _mm512_loadu_si512(t);
 }
 
-/* nr rows (1 or TT_Q4_ROWS; a literal at each call) from row m; with
- * TT_Q4_ROWS they are one quad, whose blocks lie one after another */
+/* nr rows (1 or TT_Q4_ROWS) from row m, or, with nr == TT_Q4_ROWS, NQ
+ * quads at rows m + s * gap (s < NQ; literals at each call); a quad's
+ * blocks lie one after another */
 static inline __attribute__((always_inline)) void q4_rows(const tt_fmat *A, const int8_t *q, const int32_t *corr,
-                                                          float sa, float *y, int m, const int nr) {
+                                                          float sa, float *y, int m, int gap, const int nr, const int NQ) {
     enum { GB = TT_Q4_BLOCK / TT_Q4_GROUP, BLK = TT_Q4_ROWS * TT_Q4_BLOCK / 2 };
     const int Kq = tt_q4_kpad(A->K), nb = Kq / TT_Q4_BLOCK, ng = Kq / TT_Q4_GROUP;
-    const uint8_t *w = (const uint8_t *)A->w + tt_q4_woff(m, 0, nb);
-    const uint16_t *gs = A->gscale + tt_q4_soff(m, 0, ng);
+    const uint8_t *w[HEAD_STREAMS];
+    const uint16_t *gs[HEAD_STREAMS];
     const __m512i lo4 = _mm512_set1_epi8(0x0F);
     const __m512i idx_lo = q4_group_idx(0), idx_hi = q4_group_idx(1);
     const __mmask16 smask = (__mmask16)((1u << (nr * GB)) - 1);
-    __m512 acc[TT_Q4_ROWS];
-    for (int r = 0; r < nr; r++) acc[r] = _mm512_setzero_ps();
+    __m512 acc[HEAD_STREAMS][TT_Q4_ROWS];
+    for (int s = 0; s < NQ; s++) {
+        w[s] = (const uint8_t *)A->w + tt_q4_woff(m + s * gap, 0, nb);
+        gs[s] = A->gscale + tt_q4_soff(m + s * gap, 0, ng);
+        for (int r = 0; r < nr; r++) acc[s][r] = _mm512_setzero_ps();
+    }
     for (int b = 0; b < nb; b++) {
         const __m512i xl = _mm512_load_si512(q + (size_t)b * TT_Q4_BLOCK);
         const __m512i xh = _mm512_load_si512(q + (size_t)b * TT_Q4_BLOCK + 64);
         const __m512i cl = _mm512_loadu_si512(corr + (size_t)b * 32);
         const __m512i ch = _mm512_loadu_si512(corr + (size_t)b * 32 + 16);
-        /* the block's scales of all nr rows: row r's at lanes r GB .. */
-        const __m512 sv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(smask, gs + (size_t)b * TT_Q4_ROWS * GB));
-        for (int r = 0; r < nr; r++) {
-            const uint8_t *wr = w + (size_t)b * BLK + (size_t)r * 64;
-            _mm_prefetch((const char *)wr + PF_BYTES, _MM_HINT_T0);
-            const __m512i wv = _mm512_load_si512(wr);
-            const __m512i il = _mm512_dpbusd_epi32(cl, _mm512_and_si512(wv, lo4), xl);
-            const __m512i ih = _mm512_dpbusd_epi32(ch, _mm512_and_si512(_mm512_srli_epi16(wv, 4), lo4), xh);
-            const __m512i ro = _mm512_set1_epi32(r * GB);
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(il), _mm512_permutexvar_ps(_mm512_add_epi32(idx_lo, ro), sv), acc[r]);
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ih), _mm512_permutexvar_ps(_mm512_add_epi32(idx_hi, ro), sv), acc[r]);
+        for (int s = 0; s < NQ; s++) {
+            /* the block's scales of all nr rows: row r's at lanes r GB .. */
+            const __m512 sv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(smask, gs[s] + (size_t)b * TT_Q4_ROWS * GB));
+            for (int r = 0; r < nr; r++) {
+                const uint8_t *wr = w[s] + (size_t)b * BLK + (size_t)r * 64;
+                _mm_prefetch((const char *)wr + PF_BYTES, _MM_HINT_T0);
+                const __m512i wv = _mm512_load_si512(wr);
+                const __m512i il = _mm512_dpbusd_epi32(cl, _mm512_and_si512(wv, lo4), xl);
+                const __m512i ih = _mm512_dpbusd_epi32(ch, _mm512_and_si512(_mm512_srli_epi16(wv, 4), lo4), xh);
+                const __m512i ro = _mm512_set1_epi32(r * GB);
+                acc[s][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(il), _mm512_permutexvar_ps(_mm512_add_epi32(idx_lo, ro), sv),
+                                            acc[s][r]);
+                acc[s][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ih), _mm512_permutexvar_ps(_mm512_add_epi32(idx_hi, ro), sv),
+                                            acc[s][r]);
+            }
         }
     }
-    for (int r = 0; r < nr; r++) y[m + r] = _mm512_reduce_add_ps(acc[r]) / sa;
+    for (int s = 0; s < NQ; s++)
+        for (int r = 0; r < nr; r++) y[m + s * gap + r] = _mm512_reduce_add_ps(acc[s][r]) / sa;
 }
 
 void tt_fkq_q4_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
     int m = m0;
-    for (; m % TT_Q4_ROWS && m < m1; m++) q4_rows(A, q, aux, sa, y, m, 1);
-    for (; m + TT_Q4_ROWS <= m1; m += TT_Q4_ROWS) q4_rows(A, q, aux, sa, y, m, TT_Q4_ROWS);
-    for (; m < m1; m++) q4_rows(A, q, aux, sa, y, m, 1);
+    for (; m % TT_Q4_ROWS && m < m1; m++) q4_rows(A, q, aux, sa, y, m, 0, 1, 1);
+    const int qs = (m1 - m) / (TT_Q4_ROWS * HEAD_STREAMS); /* quads per stream */
+    for (int j = 0; j < qs; j++) q4_rows(A, q, aux, sa, y, m + TT_Q4_ROWS * j, TT_Q4_ROWS * qs, TT_Q4_ROWS, HEAD_STREAMS);
+    m += TT_Q4_ROWS * HEAD_STREAMS * qs;
+    for (; m + TT_Q4_ROWS <= m1; m += TT_Q4_ROWS) q4_rows(A, q, aux, sa, y, m, 0, TT_Q4_ROWS, 1);
+    for (; m < m1; m++) q4_rows(A, q, aux, sa, y, m, 0, 1, 1);
 }
