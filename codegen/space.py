@@ -18,6 +18,7 @@ TILE_CODES = {
     "accs": "a",      # independent accumulators per row
     "decode": "d",    # 2-bit decode: 0 shift+and, 1 in-place mask (per-plane accumulators)
     "prefetch": "p",  # software prefetch distance, bytes (0 = none)
+    "spread": "s",    # GEMV: 1 = the rows of a step a rows-th of the range apart (far streams)
     "ntok": "t",      # tokens per register block (GEMM)
     "BM": "BM",       # rows per tile, the unit of thread parallelism (TL)
     "BK": "BK",       # K per block (TL)

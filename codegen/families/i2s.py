@@ -55,6 +55,8 @@ def restrict(isa, op, p):
             return "mask decode keeps one accumulator per plane (accs = 4)"
     elif accs not in (1, 2):
         return "shift decode uses 1 or 2 accumulators per row"
+    if p.get("spread", 0) and (op != "gemv" or rows < 2):
+        return "spread needs a GEMV of 2 rows or more a step"
     if p.get("prefetch", 0) % 64:
         return "prefetch distance must be a multiple of the 64-byte cache line"
     return None
@@ -86,6 +88,10 @@ def _space(arch):
         out.append(("avx512vnni", "gemv", dict(p, accs=1, decode=0)))
     for p in grid(rows=[2, 4], kunroll=[1, 2], prefetch=[0, 1024, 2048, 4096]):
         out.append(("avx512vnni", "gemv", dict(p, accs=4, decode=1)))
+    # spread rows: 4 weight streams a quarter of the range apart (docs/decode.md, "Streams")
+    for p in grid(rows=[4], prefetch=[1024, 2048]):
+        out.append(("avx512vnni", "gemv", dict(p, kunroll=1, accs=4, decode=1, spread=1)))
+        out.append(("avx512vnni", "gemv", dict(p, kunroll=1, accs=1, decode=0, spread=1)))
     for p in grid(rows=[1, 2, 4], ntok=[1, 2, 4, 8]):
         out.append(("avx512vnni", "gemm", dict(p, kunroll=1, accs=1, prefetch=0, decode=0)))
     return out

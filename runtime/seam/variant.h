@@ -49,6 +49,7 @@ typedef struct {
     int accs;      /* independent accumulators per row                       */
     int decode;    /* 2-bit decode: 0 shift+and, 1 in-place mask (I2_S VNNI)  */
     int prefetch;  /* software prefetch distance in bytes ahead, 0 = none    */
+    int spread;    /* GEMV: 1 = the rows of a step a rows-th of the range apart */
     int ntok;      /* tokens per register block (GEMM)                       */
     int BM;        /* rows per tile: the unit of thread parallelism (TL)     */
     int BK;        /* K per block (TL)                                       */
