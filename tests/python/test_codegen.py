@@ -70,6 +70,12 @@ def test_other_restrictions():
     assert "register pressure" in i2s.restrict("avx2", "gemm", dict(rows=4, ntok=4, kunroll=1, accs=1, prefetch=0))
     assert "mask decode" in i2s.restrict("avx2", "gemv", dict(rows=2, kunroll=1, accs=4, decode=1, prefetch=0))
     assert "cache line" in i2s.restrict("avx512vnni", "gemv", dict(rows=2, kunroll=1, accs=1, decode=0, prefetch=100))
+    # spread rows: a GEMV of several rows a step only; its variants are generated and named with s1
+    assert "spread" in i2s.restrict("avx512vnni", "gemv", dict(rows=1, kunroll=1, accs=1, decode=0, prefetch=0, spread=1))
+    assert "spread" in i2s.restrict("avx512vnni", "gemm", dict(rows=4, ntok=1, kunroll=1, accs=1, decode=0, prefetch=0,
+                                                               spread=1))
+    spread = [v for v in gen.collect("x86_64") if v.t.get("spread")]
+    assert spread and all(v.op == "gemv" and v.t["rows"] >= 2 and v.name.endswith("s1") for v in spread)
 
 
 def test_mask_decode_max_k_bound():
