@@ -153,15 +153,26 @@ def prior(isa, op, p):
     return score
 
 
-def make(fmt, isa, op, p):
+# TL2 on AVX-512 VBMI has two table formats (runtime/formats/tl.h): "lut16s"
+# (planes of +e and -e, vpermi2b: 3 uops per lookup) and "lut16d" (e = 2L -
+# 3H, one-table vpermb: 1 uop, the sign as the vpdpbusd multiplier): 13
+# instead of 21 vector uops per 32 rows x 4 slots.
+VBMI_TL2_TABLES = ("lut16s", "lut16d")
+
+
+def table_formats(fmt, isa):
+    return VBMI_TL2_TABLES if (fmt, isa) == ("tl2", "avx512vbmi") else ("lut16",)
+
+
+def make(fmt, isa, op, p, afmt="lut16"):
     fam = "c" if isa == "c" else isa if isa in ("neon", "neondot", "avx512vbmi") else "x86"
     canonical = isa == "c"
     layout = fmt if canonical else f"{fmt}p32d" if isa in INT32_LANES else f"{fmt}p32"
     prep = f"tt_lut_{fmt}" if canonical else f"tt_lut_{fmt}_{LUT_ISA[isa]}"
-    if isa == "avx512vbmi" and fmt == "tl2":
-        prep = "tt_lut_tl2s_avx512vbmi"   # signed tables (lut16s)
+    if afmt != "lut16":
+        prep = f"tt_lut_tl2{afmt[-1]}_avx512vbmi"   # lut16s -> tl2s, lut16d -> tl2d
     return Variant(
-        op=op, wfmt=fmt, afmt="lut16s" if prep.startswith("tt_lut_tl2s") else "lut16", isa=isa,
+        op=op, wfmt=fmt, afmt=afmt, isa=isa,
         template=f"tl_{fam}.c.j2",
         tiles=tiles_of(p),
         layout=layout,
@@ -172,7 +183,7 @@ def make(fmt, isa, op, p):
         act_prep=prep,
         max_n=1 if op == "gemv" else 0,
         row_align=1 if canonical else p["BM"],
-        prio=prior(isa, op, p),
+        prio=prior(isa, op, p) + (afmt == "lut16d"),
     )
 
 
@@ -180,5 +191,5 @@ def variants(fmt, arch):
     out = []
     for isa, op, p in _space(fmt, arch):
         if restrict(fmt, isa, op, p) is None:
-            out.append(make(fmt, isa, op, p))
+            out.extend(make(fmt, isa, op, p, afmt) for afmt in table_formats(fmt, isa))
     return out

@@ -142,6 +142,14 @@ TT_LUT_ISA_DECL(neon)
  * index (sign << 6 | slot << 4 | magnitude) looks up the signed entry. */
 size_t tt_lut_tl2s_avx512vbmi_bytes(int K);
 void tt_lut_tl2s_avx512vbmi(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts);
+/* "lut16d" (TL2 on AVX-512 VBMI): per group 128 bytes = [L][H], 4 slots x
+ * 16 entries each, unsigned bytes with e = 2L - 3H (every |e| <= 384 has
+ * such a pair: 2 * 255 >= 384 and 3 * 255 >= 384, gcd(2, 3) = 1).  A
+ * kernel looks both planes up with a one-table vpermb (6-bit index slot <<
+ * 4 | magnitude) and sums sign * L and sign * H with vpdpbusd (unsigned
+ * table byte x signed +-1): no negated planes, no two-table lookup. */
+size_t tt_lut_tl2d_avx512vbmi_bytes(int K);
+void tt_lut_tl2d_avx512vbmi(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts);
 static inline void tt_lut_share(int groups, int part, int nparts, int *g0, int *g1) {
     *g0 = (int)((long)groups * part / nparts);
     *g1 = (int)((long)groups * (part + 1) / nparts);

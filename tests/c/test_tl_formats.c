@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "formats/formats.h"
 #include "formats/tl.h"
 #include "test_util.h"
@@ -89,6 +90,34 @@ out:
     free(x);
 }
 
+#if defined(__x86_64__)
+/* The "lut16d" planes of the AVX-512 VBMI builder give e = 2L - 3H for every
+ * entry of the portable tables (vector groups and the scalar tail), with
+ * activations of random, all -128 and all 127 values (|e| up to 384). */
+static void tables_d(int K, int fill) {
+    const int Kp = tt_act_kpad(K);
+    int8_t *x = calloc((size_t)Kp, 1);
+    for (int k = 0; k < K; k++) x[k] = (int8_t)(fill ? fill : (int)(rnd() & 0xFF) - 128);
+    const int G = tt_lut_groups(tt_tl2_slots(K));
+    uint8_t *ref = malloc(tt_lut_tl2_bytes(K)), *d = malloc(tt_lut_tl2d_avx512vbmi_bytes(K));
+    CHECK(tt_lut_tl2d_avx512vbmi_bytes(K) == (size_t)G * 128, "lut16d size %zu for K=%d", tt_lut_tl2d_avx512vbmi_bytes(K), K);
+    memset(d, 0xA5, (size_t)G * 128);
+    tt_lut_tl2(x, K, Kp, ref, 0, 1);
+    for (int part = 0; part < 3; part++) tt_lut_tl2d_avx512vbmi(x, K, Kp, d, part, 3);
+    for (int i = 0; i < G * 64; i++) {
+        const uint8_t *r = ref + (size_t)(i / 64) * TT_LUT_GROUP_BYTES + i % 64, *q = d + (size_t)(i / 64) * 128 + i % 64;
+        const int want = (int16_t)(uint16_t)(r[0] | r[64] << 8), got = 2 * q[0] - 3 * q[64];
+        if (got != want) {
+            CHECK(got == want, "lut16d K=%d fill %d entry %d: 2*%d - 3*%d != %d", K, fill, i, q[0], q[64], want);
+            break;
+        }
+    }
+    free(ref);
+    free(d);
+    free(x);
+}
+#endif
+
 int main(void) {
     const int Ks[] = {1, 2, 3, 4, 5, 6, 7, 8, 23, 24, 25, 95, 96, 97, 255, 256, 257, 700, 2560, 8640};
     const int Ms[] = {1, 3, 33};
@@ -100,6 +129,10 @@ int main(void) {
     for (size_t i = 0; i < sizeof Ks / sizeof *Ks; i++) {
         tables(TT_FMT_TL1, Ks[i]);
         tables(TT_FMT_TL2, Ks[i]);
+#if defined(__x86_64__)
+        if ((tt_cpu_features() & (TT_FEAT_AVX512BW | TT_FEAT_AVX512VBMI)) == (TT_FEAT_AVX512BW | TT_FEAT_AVX512VBMI))
+            for (int f = 0; f < 3; f++) tables_d(Ks[i], f == 0 ? 0 : f == 1 ? -128 : 127);
+#endif
     }
     CHECK(tt_tl2_bytes(1, 2560) == 427 + 107 + 1, "TL2 2560: %zu", tt_tl2_bytes(1, 2560));
     CHECK(tt_tl1_bytes(7, 2560) == 7 * 640, "TL1 2560");

@@ -28,8 +28,11 @@ def test_every_tl_variant_satisfies_its_restrictions(arch):
             assert v.layout == v.wfmt and v.repack is None
         want = f"tt_lut_{v.wfmt}" if v.isa == "c" else f"tt_lut_{v.wfmt}_{_tl.LUT_ISA[v.isa]}"
         if v.isa == "avx512vbmi" and v.wfmt == "tl2":
-            want = "tt_lut_tl2s_avx512vbmi"   # signed tables, afmt lut16s
-            assert v.afmt == "lut16s"
+            # signed tables (lut16s) or the 2L - 3H planes (lut16d)
+            assert v.afmt in ("lut16s", "lut16d"), v.name
+            want = "tt_lut_tl2" + v.afmt[-1] + "_avx512vbmi"
+        else:
+            assert v.afmt == "lut16", v.name
         assert v.act_prep == want, v.name
 
 

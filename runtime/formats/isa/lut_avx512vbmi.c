@@ -1,15 +1,19 @@
-/* tritune: "lut16s" signed table builder for the TL2 AVX-512 VBMI kernels
- * (formats_tl.h): per group of 4 slots, the lo and hi byte planes of +e
- * and of -e, so the kernel's vpermi2b picks the signed entry with the
- * sign as index bit 6 and needs no negation.  Entries as in
- * runtime/isa/lut_avx512.c (vpermw, vpmullw by digits, |e| <= 384); one
- * vpermb splits 32 int16 entries into their 32 lo and 32 hi bytes. */
+/* tritune: table builders for the TL2 AVX-512 VBMI kernels (formats/tl.h).
+ * "lut16s": per group of 4 slots, the lo and hi byte planes of +e and of
+ * -e, so the kernel's vpermi2b picks the signed entry with the sign as
+ * index bit 6 and needs no negation.  "lut16d": per group the two unsigned
+ * planes L and H of e = 2L - 3H, so the kernel looks both up with one-
+ * table vpermb and applies the sign as the +-1 multiplier of vpdpbusd.
+ * Entries as in runtime/isa/lut_avx512.c (vpermw, vpmullw by digits,
+ * |e| <= 384); one vpermb splits 32 int16 entries into their 32 low and
+ * 32 high bytes. */
 #include <immintrin.h>
 #include <string.h>
 
 #include "formats/tl.h"
 
 #define GROUP_S_BYTES 256 /* 2 signs x 2 planes x 4 slots x 16 entries */
+#define GROUP_D_BYTES 128 /* 2 planes x 4 slots x 16 entries           */
 
 size_t tt_lut_tl2s_avx512vbmi_bytes(int K) { return (size_t)tt_lut_groups(tt_tl2_slots(K)) * GROUP_S_BYTES; }
 
@@ -22,14 +26,30 @@ static inline __m512i pick2(int a, int b) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short)a)), _mm256_set1_epi16((short)b), 1);
 }
 
-void tt_lut_tl2s_avx512vbmi(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts) {
-    (void)Kp;
-    static const int16_t d0[16] = TT_TL2_D0, d1[16] = TT_TL2_D1, d2[16] = TT_TL2_D2;
-    const __m512i D0 = twice(d0), D1 = twice(d1), D2 = twice(d2);
-    /* bytes of 32 int16: even bytes (lo) to 0..31, odd bytes (hi) to 32..63 */
+/* the 32 int16 entries of slots 2*pair, 2*pair + 1 of one group (xv: its 12
+ * activations widened to int16) */
+static inline __m512i pair_entries(__m512i xv, int pair, __m512i D0, __m512i D1, __m512i D2) {
+    const int b = 6 * pair;
+    return _mm512_add_epi16(_mm512_add_epi16(_mm512_mullo_epi16(_mm512_permutexvar_epi16(pick2(b, b + 3), xv), D0),
+                                             _mm512_mullo_epi16(_mm512_permutexvar_epi16(pick2(b + 1, b + 4), xv), D1)),
+                            _mm512_mullo_epi16(_mm512_permutexvar_epi16(pick2(b + 2, b + 5), xv), D2));
+}
+
+/* bytes of 32 int16: even bytes (lo) to 0..31, odd bytes (hi) to 32..63 */
+static inline __m512i split_bytes(void) {
     uint8_t sp[64];
     for (int i = 0; i < 32; i++) sp[i] = (uint8_t)(2 * i), sp[32 + i] = (uint8_t)(2 * i + 1);
-    const __m512i split = _mm512_loadu_si512(sp);
+    return _mm512_loadu_si512(sp);
+}
+
+#define TL2_DIGITS                                                                        \
+    static const int16_t d0[16] = TT_TL2_D0, d1[16] = TT_TL2_D1, d2[16] = TT_TL2_D2; \
+    const __m512i D0 = twice(d0), D1 = twice(d1), D2 = twice(d2)
+
+void tt_lut_tl2s_avx512vbmi(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts) {
+    (void)Kp;
+    TL2_DIGITS;
+    const __m512i split = split_bytes();
     int g0, g1;
     tt_lut_share(tt_lut_groups(tt_tl2_slots(K)), part, nparts, &g0, &g1);
     const int full = TT_MIN(g1, (K / 3) / TT_LUT_GROUP);
@@ -38,11 +58,7 @@ void tt_lut_tl2s_avx512vbmi(const int8_t *x, int K, int Kp, uint8_t *dst, int pa
         uint8_t *grp = dst + (size_t)g * GROUP_S_BYTES;
         const __m512i xv = _mm512_zextsi256_si512(_mm256_cvtepi8_epi16(_mm_maskz_loadu_epi8(0x0FFF, x + 12 * g)));
         for (int pair = 0; pair < 2; pair++) {
-            const int b = 6 * pair;
-            const __m512i e = _mm512_add_epi16(
-                _mm512_add_epi16(_mm512_mullo_epi16(_mm512_permutexvar_epi16(pick2(b, b + 3), xv), D0),
-                                 _mm512_mullo_epi16(_mm512_permutexvar_epi16(pick2(b + 1, b + 4), xv), D1)),
-                _mm512_mullo_epi16(_mm512_permutexvar_epi16(pick2(b + 2, b + 5), xv), D2));
+            const __m512i e = pair_entries(xv, pair, D0, D1, D2);
             const __m512i pos = _mm512_permutexvar_epi8(split, e);
             const __m512i neg = _mm512_permutexvar_epi8(split, _mm512_sub_epi16(_mm512_setzero_si512(), e));
             _mm256_storeu_si256((__m256i *)(grp + 32 * pair), _mm512_castsi512_si256(pos));
@@ -60,5 +76,49 @@ void tt_lut_tl2s_avx512vbmi(const int8_t *x, int K, int Kp, uint8_t *dst, int pa
             grp[i] = (uint8_t)(e & 0xFF), grp[128 + i] = (uint8_t)((uint16_t)e >> 8);
             grp[64 + i] = (uint8_t)(ne & 0xFF), grp[192 + i] = (uint8_t)((uint16_t)ne >> 8);
         }
+    }
+}
+
+size_t tt_lut_tl2d_avx512vbmi_bytes(int K) { return (size_t)tt_lut_groups(tt_tl2_slots(K)) * GROUP_D_BYTES; }
+
+/* e = 2L - 3H with L, H in [0, 255] for every |e| <= 384: H is the least
+ * h >= max(0, ceil(-e / 3)) with e + 3h even, so H <= 129 and L <= 192. */
+static inline void split_d(int e, uint8_t *L, uint8_t *H) {
+    const int t = e < 0 ? -e : 0;
+    int h = (t + 2) / 3;
+    h += (e + h) & 1;
+    *L = (uint8_t)((e + 3 * h) / 2);
+    *H = (uint8_t)h;
+}
+
+void tt_lut_tl2d_avx512vbmi(const int8_t *x, int K, int Kp, uint8_t *dst, int part, int nparts) {
+    (void)Kp;
+    TL2_DIGITS;
+    const __m512i split = split_bytes(), zero = _mm512_setzero_si512(), one = _mm512_set1_epi16(1);
+    const __m512i third = _mm512_set1_epi16(21846); /* (t + 2) * 21846 >> 16 = ceil(t / 3) for t <= 384 */
+    int g0, g1;
+    tt_lut_share(tt_lut_groups(tt_tl2_slots(K)), part, nparts, &g0, &g1);
+    const int full = TT_MIN(g1, (K / 3) / TT_LUT_GROUP);
+    int g = g0;
+    for (; g < full; g++) {
+        uint8_t *grp = dst + (size_t)g * GROUP_D_BYTES;
+        const __m512i xv = _mm512_zextsi256_si512(_mm256_cvtepi8_epi16(_mm_maskz_loadu_epi8(0x0FFF, x + 12 * g)));
+        for (int pair = 0; pair < 2; pair++) {
+            const __m512i e = pair_entries(xv, pair, D0, D1, D2);
+            const __m512i t = _mm512_max_epi16(zero, _mm512_sub_epi16(zero, e));
+            __m512i h = _mm512_mulhi_epu16(_mm512_add_epi16(t, _mm512_set1_epi16(2)), third);
+            h = _mm512_add_epi16(h, _mm512_and_si512(_mm512_add_epi16(e, h), one));
+            const __m512i l = _mm512_srli_epi16(_mm512_add_epi16(e, _mm512_mullo_epi16(h, _mm512_set1_epi16(3))), 1);
+            /* L in the low byte, H in the high byte of each int16, then split */
+            const __m512i lh = _mm512_permutexvar_epi8(split, _mm512_or_si512(l, _mm512_slli_epi16(h, 8)));
+            _mm256_storeu_si256((__m256i *)(grp + 32 * pair), _mm512_castsi512_si256(lh));
+            _mm256_storeu_si256((__m256i *)(grp + 64 + 32 * pair), _mm512_extracti64x4_epi64(lh, 1));
+        }
+    }
+    /* last groups (tail slot, padding): the portable builder, then split */
+    for (; g < g1; g++) {
+        uint8_t t[TT_LUT_GROUP_BYTES], *grp = dst + (size_t)g * GROUP_D_BYTES;
+        tt_lut_tl2_range(x, K, t, g, g + 1);
+        for (int i = 0; i < 64; i++) split_d((int16_t)(uint16_t)(t[i] | t[64 + i] << 8), &grp[i], &grp[64 + i]);
     }
 }
