@@ -182,7 +182,10 @@ def make(fmt, isa, op, p, afmt="lut16"):
         # (runtime/isa/lut_<isa>.c; neondot uses the plain NEON builder)
         act_prep=prep,
         max_n=1 if op == "gemv" else 0,
-        row_align=1 if canonical else p["BM"],
+        # threads split rows in whole panels, not tiles: a kernel tiles its own
+        # range by BM from any panel boundary, and BM-sized units split
+        # unevenly (3840 rows = 15 tiles of 256: 8 + 7 at 2 threads, 640 = 3)
+        row_align=1 if canonical else PANEL,
         prio=prior(isa, op, p) + (afmt == "lut16d"),
     )
 

@@ -21,7 +21,7 @@ def test_every_tl_variant_satisfies_its_restrictions(arch):
             assert p["BK"] % (_tl.SW[v.wfmt] * _tl.GROUP) == 0, v.name
             if v.isa not in _tl.INT32_LANES:  # int16 lanes
                 assert p["BK"] // _tl.SW[v.wfmt] * _tl.ENTRY_MAX[v.wfmt] <= 32767, v.name
-            assert v.row_align == p["BM"]
+            assert v.row_align == _tl.PANEL   # threads split rows in whole panels
             assert v.layout == v.wfmt + ("p32d" if v.isa in _tl.INT32_LANES else "p32")
             assert v.repack == "tt_repack_" + v.layout
         else:
