@@ -142,10 +142,14 @@ def prior(isa, op, p):
     shape/thread keys) prefetched 1-2 KiB ahead, and the best variant without
     prefetch decoded a 7B model at 70% of the roofline against 96% tuned.
     Then: tables of a 192-weight block stay in L1, two panels share each
-    table load."""
+    table load.  A streaming GEMV on AVX-512 VBMI first: ./tune.sh on
+    2026-12-02 (this machine kind, TL2, dummy 2B-4T/3.8B/7B/13B/100B shapes,
+    1 and 2 threads) chose a VBMI kernel for 26 of 29 GEMV keys, 25 of them
+    prefetch=1024 BM=256 bm=128, while AVX-512 (vpshufb) kept the GEMMs."""
     if isa == "c":
         return 0
-    score = {1024: 8, 2048: 6, 4096: 3}.get(p.get("prefetch", 0), 0)
+    score = 6 if (isa, op) == ("avx512vbmi", "gemv") else 0
+    score += {1024: 8, 2048: 6, 4096: 3}.get(p.get("prefetch", 0), 0)
     score += 3 if p["bm"] == 64 else 2
     score += 4 if p["BK"] in (128, 192) else 0
     score += 2 if p["BM"] == 256 else 0
