@@ -520,7 +520,7 @@ int cmd_bench_decode(int argc, char **argv) {
         {"batch", 1, NULL, "prefill chunk in tokens (default P, at most 256)"},
         {"variant", 1, NULL, "GEMV variant name for every BitLinear (default: tuned, then prior)"},
         {"gemm-variant", 1, NULL, "GEMM variant name (same layout as the GEMV)"},
-        {"tuning", 1, NULL, "tuned.tsv from the tuner (default results/<machine-id>/tuned.tsv when it exists)"},
+        {"tuning", 1, NULL, "tuned.tsv from the tuner (default $TRITUNE_RESULTS or results, /<machine-id>/tuned.tsv, when it exists)"},
         {"no-tuning", 0, NULL, "ignore tuned results: the generator's prior picks the variants"},
         {"lm-head", 1, NULL, "fp16 | i8 | q4: LM head (and tied embedding) format (default fp16; fp32 for --format fp32)"},
         {"kv", 1, NULL, "KV cache fp16 | fp32 (default fp16)"},
@@ -612,7 +612,8 @@ int cmd_bench_decode(int argc, char **argv) {
         char id[160];
         tt_machine_describe(&mach);
         tt_machine_id(&mach, tt_cpu_features(), id, sizeof id);
-        snprintf(tpath, sizeof tpath, "results/%s/tuned.tsv", id);
+        const char *root = getenv("TRITUNE_RESULTS"); /* the test suite points it away from results/ */
+        snprintf(tpath, sizeof tpath, "%s/%s/tuned.tsv", root && *root ? root : "results", id);
         if (access(tpath, R_OK) == 0) tuned = tpath;
     }
     /* checked before anything is allocated */
