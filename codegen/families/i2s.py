@@ -110,12 +110,18 @@ def prior(isa, op, p):
     0.76 > 8 0.70; prefetch 2048 0.90 > 4096 0.86 > 1024 0.83 > 0 0.64; mask
     decode 0.89 > shift 0.75; kunroll 1 and 2 equal (the best of each: 0.98
     vs 0.97).  Also docs/background.md §5 (rows sharing activation loads,
-    ~2 KiB prefetch).  GEMM: 4 tokens per step."""
+    ~2 KiB prefetch).  GEMM: 4 tokens per step.
+    Spread rows (+3, so r4u1a4d1p2048s1 comes first): in the quiet tunes of
+    2026-12-02 on the same machine (./tune.sh --model M --format i2s,tl2
+    --threads 1,2 --batch 1 for bitnet-b1.58-2b-4t, dummy-3.8b, dummy-7b,
+    dummy-13b: 26 I2_S GEMV keys) a spread variant won 21 keys,
+    r4u1a4d1p2048s1 15 of them; r2u1a4d1p2048 won 4."""
     score = 0
     score += {1: 0, 2: 10, 4: 8, 8: 4}.get(p.get("rows", 1), 0)
     score += {1024: 3, 2048: 6, 4096: 4}.get(p.get("prefetch", 0), 0)
     score += 1 if p.get("kunroll", 1) == 1 else 0
     score += 3 if p.get("decode", 0) == 1 else 0
+    score += 3 if p.get("spread", 0) else 0
     score += 4 if p.get("ntok", 1) == 4 else 0
     return score
 
