@@ -170,6 +170,20 @@ static inline void load_row_f16(const uint16_t *r, int nv, __mmask16 mlast, __m5
     v[nv - 1] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mlast, r + 16 * (nv - 1)));
 }
 
+/* The query heads of KV head g (group of them) inside h0 .. h1-1. */
+static inline void group_heads(int g, int group, int h0, int h1, int *ha, int *hb) {
+    *ha = g * group > h0 ? g * group : h0;
+    *hb = (g + 1) * group < h1 ? (g + 1) * group : h1;
+}
+
+/* A head's hd floats at o times f. */
+static inline void scale_row(float *o, int nv, __mmask16 mlast, float f) {
+    for (int i = 0; i < nv; i++) {
+        const __mmask16 mk = i < nv - 1 ? (__mmask16)0xFFFF : mlast;
+        _mm512_mask_storeu_ps(o + 16 * i, mk, _mm512_mul_ps(_mm512_maskz_loadu_ps(mk, o + 16 * i), _mm512_set1_ps(f)));
+    }
+}
+
 /* Keys and values are read in one pass, a block of TT_ATTN_TOKEN_BLK
  * positions at a time (online softmax, as the prompt pass): the K and V
  * rows of a block stream together, every head of a row at once, so the
@@ -198,7 +212,8 @@ void tt_attn_token_avx512(const float *q, const uint16_t *kc, const uint16_t *vc
             const uint16_t *kr = kc + (size_t)(p0 + j) * ldkv;
             for (int g = g0; g < g1; g++) {
                 load_row_f16(kr + (size_t)g * hd, nv, mlast, r);
-                const int ha = g * group > h0 ? g * group : h0, hb = (g + 1) * group < h1 ? (g + 1) * group : h1;
+                int ha, hb;
+                group_heads(g, group, h0, h1, &ha, &hb);
                 for (int h = ha; h < hb; h++) {
                     const float *qh = q + (size_t)h * hd;
                     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
@@ -223,20 +238,15 @@ void tt_attn_token_avx512(const float *q, const uint16_t *kc, const uint16_t *vc
             const float corr = mo == -INFINITY ? 0.f : expf(mo - mn);
             l[h - h0] = l[h - h0] * corr + _mm512_reduce_add_ps(e);
             m[h - h0] = mn;
-            if (corr != 1.f && p0 > 0) {
-                float *oh = o + (size_t)h * hd;
-                for (int i = 0; i < nv; i++) {
-                    const __mmask16 mk = i < nv - 1 ? (__mmask16)0xFFFF : mlast;
-                    _mm512_mask_storeu_ps(oh + 16 * i, mk, _mm512_mul_ps(_mm512_maskz_loadu_ps(mk, oh + 16 * i), _mm512_set1_ps(corr)));
-                }
-            }
+            if (corr != 1.f && p0 > 0) scale_row(o + (size_t)h * hd, nv, mlast, corr); /* at p0 = 0, O is still 0 */
         }
         /* O_h += P[h][j] v_{p0+j} */
         for (int j = 0; j < nb; j++) {
             const uint16_t *vr = vc + (size_t)(p0 + j) * ldkv;
             for (int g = g0; g < g1; g++) {
                 load_row_f16(vr + (size_t)g * hd, nv, mlast, r);
-                const int ha = g * group > h0 ? g * group : h0, hb = (g + 1) * group < h1 ? (g + 1) * group : h1;
+                int ha, hb;
+                group_heads(g, group, h0, h1, &ha, &hb);
                 for (int h = ha; h < hb; h++) {
                     float *oh = o + (size_t)h * hd;
                     const __m512 w = _mm512_set1_ps(sc[(size_t)(h - h0) * TBLK + j]);
@@ -247,13 +257,6 @@ void tt_attn_token_avx512(const float *q, const uint16_t *kc, const uint16_t *vc
             }
         }
     }
-    for (int h = h0; h < h1; h++) {
-        float *oh = o + (size_t)h * hd;
-        const __m512 rl = _mm512_set1_ps(1.0f / l[h - h0]);
-        for (int i = 0; i < nv; i++) {
-            const __mmask16 mk = i < nv - 1 ? (__mmask16)0xFFFF : mlast;
-            _mm512_mask_storeu_ps(oh + 16 * i, mk, _mm512_mul_ps(_mm512_maskz_loadu_ps(mk, oh + 16 * i), rl));
-        }
-    }
+    for (int h = h0; h < h1; h++) scale_row(o + (size_t)h * hd, nv, mlast, 1.0f / l[h - h0]);
 }
 #undef TBLK
