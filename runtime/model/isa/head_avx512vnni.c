@@ -38,8 +38,10 @@
 /* nr rows (1 or TT_Q4_ROWS) of the int8 head from row m, or, with nr ==
  * TT_Q4_ROWS, NQ quads at rows m + s * gap (s < NQ; nr and NQ literals at
  * each call).  A quad's 64-byte pieces lie one after another. */
-static inline __attribute__((always_inline)) void i8_rows(const tt_fmat *A, const uint8_t *xu, float sa, float *y, int m,
-                                                          int gap, const int nr, const int NQ) {
+static inline __attribute__((always_inline)) void i8_rows(const tt_fmat *A, const int8_t *q, const void *aux, float sa,
+                                                          float *y, int m, int gap, const int nr, const int NQ) {
+    (void)q;
+    const uint8_t *xu = aux;
     const int K = A->K, np = (K + TT_I8_PIECE - 1) / TT_I8_PIECE;
     const int8_t *w[HEAD_STREAMS];
     __m512i acc[HEAD_STREAMS][TT_Q4_ROWS];
@@ -64,15 +66,22 @@ static inline __attribute__((always_inline)) void i8_rows(const tt_fmat *A, cons
         }
 }
 
+/* Rows m0 .. m1-1 through ROWS (i8_rows or q4_rows): single rows up to a
+ * quad boundary, then HEAD_STREAMS quads a share of the rest apart at a
+ * time, then the quads and rows left over. */
+#define HEAD_RANGE(ROWS)                                                                                             \
+    do {                                                                                                             \
+        int m = m0;                                                                                                  \
+        for (; m % TT_Q4_ROWS && m < m1; m++) ROWS(A, q, aux, sa, y, m, 0, 1, 1);                                    \
+        const int qs = (m1 - m) / (TT_Q4_ROWS * HEAD_STREAMS); /* quads per stream */                                \
+        for (int j = 0; j < qs; j++) ROWS(A, q, aux, sa, y, m + TT_Q4_ROWS * j, TT_Q4_ROWS * qs, TT_Q4_ROWS, HEAD_STREAMS); \
+        m += TT_Q4_ROWS * HEAD_STREAMS * qs;                                                                         \
+        for (; m + TT_Q4_ROWS <= m1; m += TT_Q4_ROWS) ROWS(A, q, aux, sa, y, m, 0, TT_Q4_ROWS, 1);                   \
+        for (; m < m1; m++) ROWS(A, q, aux, sa, y, m, 0, 1, 1);                                                      \
+    } while (0)
+
 void tt_fkq_i8_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
-    (void)q;
-    int m = m0;
-    for (; m % TT_Q4_ROWS && m < m1; m++) i8_rows(A, aux, sa, y, m, 0, 1, 1);
-    const int qs = (m1 - m) / (TT_Q4_ROWS * HEAD_STREAMS); /* quads per stream */
-    for (int j = 0; j < qs; j++) i8_rows(A, aux, sa, y, m + TT_Q4_ROWS * j, TT_Q4_ROWS * qs, TT_Q4_ROWS, HEAD_STREAMS);
-    m += TT_Q4_ROWS * HEAD_STREAMS * qs;
-    for (; m + TT_Q4_ROWS <= m1; m += TT_Q4_ROWS) i8_rows(A, aux, sa, y, m, 0, TT_Q4_ROWS, 1);
-    for (; m < m1; m++) i8_rows(A, aux, sa, y, m, 0, 1, 1);
+    HEAD_RANGE(i8_rows);
 }
 
 /* lane i of a plane (0: weights 0..63 of a block, 1: 64..127) holds 4
@@ -128,11 +137,5 @@ static inline __attribute__((always_inline)) void q4_rows(const tt_fmat *A, cons
 }
 
 void tt_fkq_q4_avx512vnni(const tt_fmat *A, const int8_t *q, const void *aux, float sa, float *y, int m0, int m1) {
-    int m = m0;
-    for (; m % TT_Q4_ROWS && m < m1; m++) q4_rows(A, q, aux, sa, y, m, 0, 1, 1);
-    const int qs = (m1 - m) / (TT_Q4_ROWS * HEAD_STREAMS); /* quads per stream */
-    for (int j = 0; j < qs; j++) q4_rows(A, q, aux, sa, y, m + TT_Q4_ROWS * j, TT_Q4_ROWS * qs, TT_Q4_ROWS, HEAD_STREAMS);
-    m += TT_Q4_ROWS * HEAD_STREAMS * qs;
-    for (; m + TT_Q4_ROWS <= m1; m += TT_Q4_ROWS) q4_rows(A, q, aux, sa, y, m, 0, TT_Q4_ROWS, 1);
-    for (; m < m1; m++) q4_rows(A, q, aux, sa, y, m, 0, 1, 1);
+    HEAD_RANGE(q4_rows);
 }
