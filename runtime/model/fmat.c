@@ -197,13 +197,12 @@ const tt_fkern_table *tt_fkern(void) {
         t = (tt_fkern_table){tt_fk_f16_avx512,  tt_fk_f32_avx512,     tt_dot_f16_avx512,
                              tt_axpy_f16_avx512, tt_f16_to_f32_avx512, tt_f32_to_f16_avx512, tt_attn_convert_avx512, tt_attn_rows_avx512,
                              tt_rmsnorm_avx512,  tt_add_avx512,        tt_glu_avx512,        tt_rope_avx512, "avx512",
-                             fkq_i8_c,           fkq_q4_c,             "c",                  NULL};
+                             fkq_i8_c,           fkq_q4_c,             "c",                  tt_attn_token_avx512};
     if ((tt_cpu_features() & (need | TT_FEAT_AVX512VNNI)) == (need | TT_FEAT_AVX512VNNI)) {
         t.qi8 = tt_fkq_i8_avx512vnni;
         t.qq4 = tt_fkq_q4_avx512vnni;
         t.qisa = "avx512vnni";
     }
-    if ((tt_cpu_features() & need) == need) t.attn_token = tt_attn_token_avx512;
 #endif
 #if defined(__aarch64__)
     if (tt_cpu_features() & TT_FEAT_DOTPROD) {
