@@ -86,9 +86,10 @@ int cmd_bench_bandwidth(int argc, char **argv) {
             tt_rec_str(&r, "isa", tt_bandwidth_isa());
             tt_rec_str(&r, "strategy", strategy); /* the best of plain, prefetch, streams, streams_pf */
             unstable |= !tt_rec_stats(&r, "gbps", "gbps_p25", "gbps_p75", &st);
-            /* every read loop's median, in tt_bw_strategy_name order */
-            static const char *const each_key[TT_BW_NSTRATEGIES] = {"gbps_plain", "gbps_prefetch", "gbps_streams",
-                                                                    "gbps_streams_pf"};
+            /* every read loop's median: gbps_plain, gbps_prefetch, ... */
+#define GBPS_FIELD(s) "gbps_" #s,
+            static const char *const each_key[TT_BW_NSTRATEGIES] = {TT_BW_STRATEGIES(GBPS_FIELD)};
+#undef GBPS_FIELD
             for (int i = 0; i < TT_BW_NSTRATEGIES; i++) tt_rec_num(&r, each_key[i], each[i]);
             tt_report_row(&c.rep, &r);
         }

@@ -42,7 +42,9 @@ static uint64_t read_c_streams_pf(const void *p, size_t bytes) { return c_stream
 
 typedef uint64_t (*read_fn)(const void *, size_t);
 
-static const char *const strategy_names[TT_BW_NSTRATEGIES] = {"plain", "prefetch", "streams", "streams_pf"};
+#define TT_BW_NAME(s) #s,
+static const char *const strategy_names[TT_BW_NSTRATEGIES] = {TT_BW_STRATEGIES(TT_BW_NAME)};
+#undef TT_BW_NAME
 
 /* the read loops of the best ISA, one per strategy */
 static const char *pick(read_fn fn[TT_BW_NSTRATEGIES]) {

@@ -26,6 +26,9 @@ extern "C" {
 #define TT_BW_STREAMS 4
 #define TT_BW_STREAM_PREFETCH 512
 #define TT_BW_NSTRATEGIES 4
+/* The strategies in probe order: X(name) for each (bench bandwidth names a
+ * row's fields gbps_<name> after them). */
+#define TT_BW_STRATEGIES(X) X(plain) X(prefetch) X(streams) X(streams_pf)
 
 /* A probe buffer, allocated and faulted in once, probed many times (the
  * tuner probes between the candidates of each key). */
@@ -43,7 +46,7 @@ void tt_bw_buffer_free(tt_bw_buffer *b);
  * strategy's per-pass statistics, strategy (may be NULL) its name. */
 double tt_bw_buffer_probe(const tt_bw_buffer *b, tt_pool *pool, double min_time_s, tt_stats *st, const char **strategy);
 /* The same, with each strategy's median GB/s in each[TT_BW_NSTRATEGIES]
- * (may be NULL): plain, prefetch, streams, streams_pf. */
+ * (may be NULL), in TT_BW_STRATEGIES order. */
 double tt_bw_buffer_probe_each(const tt_bw_buffer *b, tt_pool *pool, double min_time_s, tt_stats *st,
                                const char **strategy, double *each);
 
